@@ -1,0 +1,1 @@
+"""An event-driven order saga on AWS Step Functions."""

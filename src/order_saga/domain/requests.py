@@ -1,0 +1,126 @@
+"""The API's request contract: turn a POST /orders body into a PlaceOrder, or say what is wrong."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from order_saga.domain.errors import FieldError, ValidationError
+from order_saga.domain.model import Money, OrderLine
+
+MAX_BODY_BYTES = 16 * 1024
+MAX_LINES = 50
+MAX_QUANTITY = 1000
+MAX_UNIT_PRICE = Decimal("100000.00")
+CUSTOMER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$")
+SKU = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+ORDER_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
+
+
+@dataclass(frozen=True)
+class PlaceOrder:
+    """A customer's request to buy the given lines."""
+
+    customer_id: str
+    lines: tuple[OrderLine, ...]
+
+
+def _decode(raw: str | bytes | None) -> Any:
+    if raw is None or raw == "" or raw == b"":
+        raise ValidationError([FieldError("body", "is required")])
+    size = len(raw.encode() if isinstance(raw, str) else raw)
+    if size > MAX_BODY_BYTES:
+        raise ValidationError([FieldError("body", f"is {size} bytes, more than {MAX_BODY_BYTES}")])
+    try:
+        return json.loads(raw, parse_float=Decimal)
+    except (ValueError, RecursionError) as exc:
+        raise ValidationError([FieldError("body", "is not valid JSON")]) from exc
+
+
+def _price(value: Any, where: str, errors: list[FieldError]) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
+        errors.append(FieldError(where, "must be a decimal number such as 12.50"))
+        return None
+    try:
+        price = Decimal(value) if not isinstance(value, Decimal) else value
+    except InvalidOperation:
+        errors.append(FieldError(where, "must be a decimal number such as 12.50"))
+        return None
+    if not price.is_finite() or price <= 0 or price > MAX_UNIT_PRICE:
+        errors.append(FieldError(where, f"must be more than 0 and at most {MAX_UNIT_PRICE}"))
+        return None
+    if price != price.quantize(Decimal("0.01")):
+        errors.append(FieldError(where, "must have at most 2 decimal places"))
+        return None
+    return price
+
+
+def _line(raw: Any, index: int, currency: str | None, errors: list[FieldError]) -> OrderLine | None:
+    where = f"lines[{index}]"
+    if not isinstance(raw, dict):
+        errors.append(FieldError(where, "must be an object"))
+        return None
+    before = len(errors)
+    sku = raw.get("sku")
+    if not isinstance(sku, str) or not SKU.match(sku):
+        errors.append(FieldError(f"{where}.sku", "must be 2-32 of A-Z, 0-9 and '-'"))
+    quantity = raw.get("quantity")
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not (
+        1 <= quantity <= MAX_QUANTITY
+    ):
+        errors.append(FieldError(f"{where}.quantity", f"must be an integer from 1 to {MAX_QUANTITY}"))
+    price = _price(raw.get("unitPrice"), f"{where}.unitPrice", errors)
+    unknown = sorted(set(raw) - {"sku", "quantity", "unitPrice"})
+    if unknown:
+        errors.append(FieldError(where, f"has unknown fields {unknown}"))
+    if len(errors) > before or currency is None or price is None:
+        return None
+    return OrderLine(str(sku), int(quantity), Money(int(price * 100), currency))
+
+
+def parse_place_order(raw: str | bytes | None) -> PlaceOrder:
+    """Validate a POST /orders body; raise ValidationError listing every field error."""
+    body = _decode(raw)
+    if not isinstance(body, dict):
+        raise ValidationError([FieldError("body", "must be a JSON object")])
+    errors: list[FieldError] = []
+    customer_id = body.get("customerId")
+    if not isinstance(customer_id, str) or not CUSTOMER_ID.match(customer_id):
+        errors.append(FieldError("customerId", "must be 3-64 of A-Z, a-z, 0-9, '_' and '-'"))
+    currency = body.get("currency")
+    if not isinstance(currency, str) or not CURRENCY.match(currency):
+        errors.append(FieldError("currency", "must be an ISO 4217 code such as EUR"))
+        currency = None
+    raw_lines = body.get("lines")
+    lines: list[OrderLine | None] = []
+    if not isinstance(raw_lines, list) or not 1 <= len(raw_lines) <= MAX_LINES:
+        errors.append(FieldError("lines", f"must be a list of 1 to {MAX_LINES} lines"))
+    else:
+        lines = [_line(line, i, currency, errors) for i, line in enumerate(raw_lines)]
+    unknown = sorted(set(body) - {"customerId", "currency", "lines"})
+    if unknown:
+        errors.append(FieldError("body", f"has unknown fields {unknown}"))
+    if errors:
+        raise ValidationError(errors)
+    return PlaceOrder(str(customer_id), tuple(line for line in lines if line is not None))
+
+
+def check_order_id(order_id: Any) -> str:
+    """Return the id when it has the shape of an order id; raise ValidationError otherwise."""
+    if not isinstance(order_id, str) or not ORDER_ID.match(order_id):
+        raise ValidationError([FieldError("orderId", "must be a lowercase UUID")])
+    return order_id
+
+
+def check_idempotency_key(key: Any) -> str:
+    """Return the Idempotency-Key when it is 1-128 printable ASCII characters."""
+    if not isinstance(key, str) or not IDEMPOTENCY_KEY.match(key):
+        raise ValidationError(
+            [FieldError("Idempotency-Key", "must be 1-128 printable ASCII characters")]
+        )
+    return key

@@ -1,0 +1,1 @@
+"""Lambda handlers: parse, call a service, map the result."""

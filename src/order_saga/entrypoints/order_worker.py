@@ -1,0 +1,33 @@
+"""OrderWorker: ConfirmOrder and CancelOrder from the order queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from order_saga.bootstrap import orders_container
+from order_saga.domain.commands import CancelOrder, ConfirmOrder
+from order_saga.entrypoints._participant import ParticipantWorker
+from order_saga.service_layer.orders import cancel_order, confirm_order
+
+logger = Logger()
+metrics = Metrics()
+container = orders_container(on_closed_token=lambda code: worker.log_closed_token(code))
+worker = ParticipantWorker(
+    logger,
+    metrics,
+    {
+        ConfirmOrder: lambda command: confirm_order(command, container.orders, container.clock),
+        CancelOrder: lambda command: cancel_order(command, container.orders, container.clock),
+    },
+    container.reporter,
+    container.settings.idempotency_table,
+)
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return dict(worker.handle_batch(event, context))

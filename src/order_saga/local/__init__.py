@@ -1,0 +1,1 @@
+"""The local cloud: the template on an embedded AWS emulator."""

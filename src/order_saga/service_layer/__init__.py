@@ -1,0 +1,1 @@
+"""Ports and the use cases that run on them."""

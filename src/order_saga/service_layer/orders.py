@@ -1,0 +1,87 @@
+"""Use cases of the orders participant: place, read, confirm, cancel, republish."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from order_saga.domain.commands import CancelOrder, ConfirmOrder
+from order_saga.domain.errors import OrderNotFoundError
+from order_saga.domain.events import OrderCreated
+from order_saga.domain.model import Order, OrderStatus
+from order_saga.domain.requests import PlaceOrder
+from order_saga.service_layer.ports import Clock, EventPublisher, OrderRepository
+
+ORDER_ID_NAMESPACE = uuid.UUID("6f1c2a4e-7d55-4b1e-9a57-0a8c3e2f9b10")
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    """What POST /orders answers, and the error that kept OrderCreated off the bus, if any."""
+
+    order: Order
+    emit_error: Exception | None = None
+
+
+def new_order_id(customer_id: str, idempotency_key: str | None) -> str:
+    """A fresh id, or one derived from the key so that a retried request names the same order."""
+    if idempotency_key is None:
+        return str(uuid.uuid4())
+    return str(uuid.uuid5(ORDER_ID_NAMESPACE, f"{customer_id}\n{idempotency_key}"))
+
+
+def place_order(
+    command: PlaceOrder,
+    order_id: str,
+    orders: OrderRepository,
+    publisher: EventPublisher,
+    clock: Clock,
+) -> PlacedOrder:
+    """Store the order PENDING, then announce it; a failed announcement is left to the republisher.
+
+    The order is stored first, so a bus outage never loses it: it stays PENDING and
+    `republish_pending` emits OrderCreated again later. A stored order with the same id
+    (a retried request) is announced again, which the saga's claim makes harmless.
+    """
+    now = clock.now()
+    order = Order(order_id, command.customer_id, command.lines, created_at=now, updated_at=now)
+    if not orders.add(order):
+        existing = orders.get(order_id)
+        if existing is None:
+            raise OrderNotFoundError(order_id)
+        order = existing
+        if order.status is not OrderStatus.PENDING:
+            return PlacedOrder(order)
+    try:
+        publisher.publish(OrderCreated.detail_type, OrderCreated(order).detail())
+    except Exception as exc:  # noqa: BLE001 - the stored order waits for the republisher
+        return PlacedOrder(order, emit_error=exc)
+    return PlacedOrder(order)
+
+
+def get_order(order_id: str, orders: OrderRepository) -> Order:
+    order = orders.get(order_id)
+    if order is None:
+        raise OrderNotFoundError(order_id)
+    return order
+
+
+def confirm_order(command: ConfirmOrder, orders: OrderRepository, clock: Clock) -> dict[str, str]:
+    orders.confirm(command.order_id, clock.now())
+    return {"orderId": command.order_id, "status": OrderStatus.CONFIRMED}
+
+
+def cancel_order(command: CancelOrder, orders: OrderRepository, clock: Clock) -> dict[str, str]:
+    orders.cancel(command.order_id, command.reason, clock.now())
+    return {"orderId": command.order_id, "status": OrderStatus.CANCELLED}
+
+
+def republish_pending(
+    orders: OrderRepository, publisher: EventPublisher, created_before: str, limit: int = 100
+) -> list[str]:
+    """Emit OrderCreated again for orders whose saga never claimed them; the ids emitted."""
+    emitted = []
+    for order in orders.pending_before(created_before, limit):
+        publisher.publish(OrderCreated.detail_type, OrderCreated(order).detail())
+        emitted.append(order.order_id)
+    return emitted
