@@ -140,11 +140,17 @@ def _build(action: str, body: dict[str, Any]) -> Command:
     raise InvalidCommandError(f"unknown action {action!r}")
 
 
-def parse_envelope(body: Any, accepted: frozenset[str]) -> Envelope:
-    """Read one queue message body as an Envelope for a worker that accepts `accepted`."""
+def parse_command(body: Any, accepted: frozenset[str]) -> Command:
+    """Read a message body (task token or not) as one of the commands in `accepted`."""
     if not isinstance(body, dict):
         raise InvalidCommandError("a command must be a JSON object")
     action = body.get("action")
     if action not in accepted:
         raise InvalidCommandError(f"action {action!r} is not one of {sorted(accepted)}")
-    return Envelope(command=_build(action, body), task_token=_text(body, "taskToken", 4096))
+    return _build(action, body)
+
+
+def parse_envelope(body: Any, accepted: frozenset[str]) -> Envelope:
+    """Read one queue message body as an Envelope for a worker that accepts `accepted`."""
+    command = parse_command(body, accepted)
+    return Envelope(command=command, task_token=_text(body, "taskToken", 4096))

@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from order_saga.domain.commands import parse_envelope
+from order_saga.domain.commands import parse_command, parse_envelope
 from order_saga.domain.errors import InvalidCommandError
 from order_saga.service_layer.ports import TaskReporter
 from order_saga.service_layer.worker import settle
@@ -58,7 +58,7 @@ class ParticipantWorker:
             data_keyword_argument="message", persistence_store=persistence, config=self.idempotency
         )
         def execute_once(message: dict[str, Any]) -> dict[str, Any]:
-            command = parse_envelope(message, accepted).command
+            command = parse_command(message, accepted)
             return handlers[type(command)](command)
 
         self._execute_once = execute_once

@@ -1,0 +1,177 @@
+"""Run the template's real handlers in this process, with their environment and a context."""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from order_saga.local.deploy import ACCOUNT_ID, FunctionSpec
+
+
+class HandlerError(Exception):
+    """A handler raised: Lambda reports it as a function error."""
+
+    def __init__(self, function: str, error_type: str, message: str) -> None:
+        self.function = function
+        self.error_type = error_type
+        self.error_message = message
+        super().__init__(f"{function} raised {error_type}: {message}")
+
+
+@dataclass
+class LambdaContext:
+    """The context object Lambda passes to a handler; remaining time follows the Timeout."""
+
+    function_name: str
+    function_version: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    aws_request_id: str
+    log_group_name: str
+    log_stream_name: str
+    deadline: float
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+class _FunctionLogs(io.TextIOBase):
+    """sys.stdout while the local cloud runs: a handler's output goes to its function's log."""
+
+    def __init__(self, terminal: Any) -> None:
+        self.terminal = terminal
+        self.current = threading.local()
+        self.lines: dict[str, deque[str]] = {}
+
+    def write(self, text: str) -> int:
+        function = getattr(self.current, "function", None)
+        if function is None:
+            return int(self.terminal.write(text))
+        log = self.lines.setdefault(function, deque(maxlen=5000))
+        log.extend(line for line in text.splitlines() if line)
+        return len(text)
+
+    def flush(self) -> None:
+        self.terminal.flush()
+
+    def isatty(self) -> bool:
+        return bool(self.terminal.isatty())
+
+
+class LambdaRuntime:
+    """Imports each function's handler on its first call (a cold start) and invokes it."""
+
+    def __init__(self, functions: dict[str, FunctionSpec], code_root: Path, region: str) -> None:
+        self.functions = functions
+        self.code_root = code_root
+        self.region = region
+        self._handlers: dict[str, Any] = {}
+        self._cold_start_lock = threading.Lock()
+        self.logs = _FunctionLogs(sys.stdout)
+        self.invocations: dict[str, int] = {}
+        self._check_distinct_modules()
+
+    def _check_distinct_modules(self) -> None:
+        seen: dict[str, str] = {}
+        for spec in self.functions.values():
+            module = spec.handler.rsplit(".", 1)[0]
+            if module in seen:
+                raise ValueError(
+                    f"{spec.logical_id} and {seen[module]} share handler module {module}; "
+                    "the local cloud needs one module per function"
+                )
+            seen[module] = spec.logical_id
+
+    def start(self) -> None:
+        if str(self.code_root) not in sys.path:
+            sys.path.insert(0, str(self.code_root))
+        sys.stdout = self.logs
+
+    def stop(self) -> None:
+        if sys.stdout is self.logs:
+            sys.stdout = self.logs.terminal
+        for spec in self.functions.values():
+            sys.modules.pop(spec.handler.rsplit(".", 1)[0], None)
+
+    def _handler(self, spec: FunctionSpec) -> Any:
+        handler = self._handlers.get(spec.logical_id)
+        if handler is not None:
+            return handler
+        with self._cold_start_lock:
+            if spec.logical_id in self._handlers:
+                return self._handlers[spec.logical_id]
+            module_name, _, attribute = spec.handler.rpartition(".")
+            saved = dict(os.environ)
+            os.environ.update(self._environment(spec))
+            try:
+                sys.modules.pop(module_name, None)
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError as exc:
+                raise HandlerError(spec.logical_id, "Runtime.ImportModuleError",
+                                   f"cannot import {module_name}: {exc}") from exc
+            finally:
+                os.environ.clear()
+                os.environ.update(saved)
+            handler = getattr(module, attribute, None)
+            if handler is None:
+                raise HandlerError(spec.logical_id, "Runtime.HandlerNotFound",
+                                   f"{module_name} has no {attribute}")
+            self._handlers[spec.logical_id] = handler
+            return handler
+
+    def _environment(self, spec: FunctionSpec) -> dict[str, str]:
+        return {
+            **spec.environment,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        }
+
+    def context_for(self, spec: FunctionSpec) -> LambdaContext:
+        return LambdaContext(
+            function_name=spec.name,
+            function_version="$LATEST",
+            invoked_function_arn=spec.arn,
+            memory_limit_in_mb=spec.memory,
+            aws_request_id=str(uuid.uuid4()),
+            log_group_name=f"/aws/lambda/{spec.name}",
+            log_stream_name=f"local/{ACCOUNT_ID}",
+            deadline=time.monotonic() + spec.timeout,
+        )
+
+    def invoke(self, spec: FunctionSpec, event: Any) -> Any:
+        """Call the handler; HandlerError when it raises, as Lambda reports a function error."""
+        handler = self._handler(spec)
+        self.invocations[spec.logical_id] = self.invocations.get(spec.logical_id, 0) + 1
+        previous = getattr(self.logs.current, "function", None)
+        self.logs.current.function = spec.logical_id
+        try:
+            return handler(event, self.context_for(spec))
+        except Exception as exc:
+            self.logs.current.function = spec.logical_id
+            for line in traceback.format_exc().splitlines():
+                self.logs.write(line + "\n")
+            raise HandlerError(spec.logical_id, type(exc).__name__, str(exc)) from exc
+        finally:
+            self.logs.current.function = previous
+
+    def invoke_payload(self, spec: FunctionSpec, payload: bytes) -> bytes:
+        """Invoke with a JSON payload and answer as Lambda's Invoke API does, errors included."""
+        try:
+            result = self.invoke(spec, json.loads(payload or b"{}"))
+        except HandlerError as exc:
+            return json.dumps({"errorType": exc.error_type, "errorMessage": exc.error_message}).encode()
+        return json.dumps(result).encode()

@@ -1,0 +1,113 @@
+"""Read template.yaml and translate it offline to plain CloudFormation, as `sam deploy` would."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LOCAL_CODE_URI = "s3://order-saga-local/src.zip"
+
+
+class TemplateError(Exception):
+    """The template cannot be read, translated or deployed locally."""
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """A YAML loader that reads CloudFormation's short-form tags as their long form."""
+
+
+def _tag(name: str) -> Any:
+    def construct(loader: _CfnLoader, node: yaml.Node) -> dict[str, Any]:
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = loader.construct_scalar(node)
+            if name == "Fn::GetAtt":
+                value = str(value).split(".", 1)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        return {name: value}
+
+    return construct
+
+
+for _short in ("Ref", "Condition"):
+    _CfnLoader.add_constructor(f"!{_short}", _tag(_short))
+for _fn in ("GetAtt", "Sub", "Join", "If", "Equals", "Not", "And", "Or", "Select", "Split",
+            "FindInMap", "Base64", "GetAZs", "ImportValue", "Cidr"):
+    _CfnLoader.add_constructor(f"!{_fn}", _tag(f"Fn::{_fn}"))
+
+
+def load_template(path: Path) -> dict[str, Any]:
+    """Parse a SAM/CloudFormation YAML template, short-form tags included."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            template = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+    except OSError as exc:
+        raise TemplateError(f"cannot read template {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise TemplateError(f"template {path} is not valid YAML: {exc}") from exc
+    if not isinstance(template, dict) or not isinstance(template.get("Resources"), dict):
+        raise TemplateError(f"template {path} has no Resources section")
+    return template
+
+
+class _OfflinePolicyLoader:
+    """SAM asks IAM for managed policy ARNs only when a template names one; offline, none is known."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+def _inline_local_files(template: dict[str, Any], root: Path) -> dict[str, Any]:
+    """Replace what `sam package` would upload: DefinitionUri files inline, CodeUri by a stand-in."""
+    prepared = copy.deepcopy(template)
+    function_globals = prepared.get("Globals", {}).get("Function", {})
+    if isinstance(function_globals.get("CodeUri"), str):
+        function_globals["CodeUri"] = LOCAL_CODE_URI
+    for logical_id, resource in prepared["Resources"].items():
+        properties = resource.get("Properties", {})
+        if resource.get("Type") == "AWS::Serverless::Function" and isinstance(
+            properties.get("CodeUri"), str
+        ):
+            properties["CodeUri"] = LOCAL_CODE_URI
+        uri = properties.get("DefinitionUri")
+        if resource.get("Type") == "AWS::Serverless::StateMachine" and isinstance(uri, str):
+            path = root / uri
+            try:
+                properties["Definition"] = json.loads(path.read_text(encoding="utf-8"))
+            except OSError as exc:
+                raise TemplateError(f"{logical_id}: cannot read DefinitionUri {uri}") from exc
+            except ValueError as exc:
+                raise TemplateError(f"{logical_id}: {uri} is not valid JSON: {exc}") from exc
+            del properties["DefinitionUri"]
+    return prepared
+
+
+def code_uri_of(template: dict[str, Any], logical_id: str) -> str:
+    """The CodeUri a function's code comes from, Globals merged."""
+    properties = template["Resources"][logical_id].get("Properties", {})
+    default = template.get("Globals", {}).get("Function", {}).get("CodeUri", ".")
+    return str(properties.get("CodeUri", default))
+
+
+def translate(template: dict[str, Any], root: Path, region: str = "us-east-1") -> dict[str, Any]:
+    """Translate a SAM template to CloudFormation with aws-sam-translator, offline."""
+    import boto3
+    from samtranslator.model.exceptions import InvalidDocumentException
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.translator import Translator
+
+    prepared = _inline_local_files(template, root)
+    translator = Translator(
+        {}, Parser(), boto_session=boto3.session.Session(region_name=region)
+    )
+    try:
+        return translator.translate(prepared, parameter_values={})
+    except InvalidDocumentException as exc:
+        causes = "; ".join(str(cause) for cause in exc.causes)
+        raise TemplateError(f"SAM cannot translate the template: {causes}") from exc
