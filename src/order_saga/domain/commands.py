@@ -145,7 +145,8 @@ def parse_command(body: Any, accepted: frozenset[str]) -> Command:
     if not isinstance(body, dict):
         raise InvalidCommandError("a command must be a JSON object")
     action = body.get("action")
-    if action not in accepted:
+    # A list or object is unhashable: `in` on the frozenset would raise TypeError, not refuse.
+    if not isinstance(action, str) or action not in accepted:
         raise InvalidCommandError(f"action {action!r} is not one of {sorted(accepted)}")
     return _build(action, body)
 

@@ -21,6 +21,7 @@ from order_saga.local.runtime import HandlerError, LambdaRuntime
 from order_saga.local.template import TemplateError, code_uri_of, load_template, translate
 
 TERMINAL_ORDER_STATUSES = frozenset({"CONFIRMED", "CANCELLED", "COMPENSATION_FAILED"})
+SAGA_POLL_SECONDS = 0.02
 MOTO_CONFIG = {
     "lambda": {"use_docker": False},
     "stepfunctions": {"execute_state_machine": True},
@@ -158,6 +159,14 @@ class LocalCloud:
             raise KeyError(f"no function {function!r} in the template (functions: {known})")
         return self.runtime.invoke(spec, event)
 
+    def container_of(self, function: str) -> Any:
+        """The composition root of a function's handler, cold-starting it when needed."""
+        assert self.runtime is not None, "the local cloud is not running"  # noqa: S101
+        spec = self.deployment.function_by_name_or_id(function)
+        if spec is None:
+            raise KeyError(f"no function {function!r} in the template")
+        return self.runtime.module_of(spec).container
+
     def _route_lambda(self, function_name: str, payload: bytes) -> bytes:
         assert self.runtime is not None  # noqa: S101
         spec = self.deployment.function_by_name_or_id(function_name)
@@ -275,7 +284,7 @@ class LocalCloud:
                             output=json.loads(described["output"]) if described.get("output")
                             else None,
                         )
-            time.sleep(0.005)
+            time.sleep(SAGA_POLL_SECONDS)
         raise SagaDeadlineError(
             f"order {order_id} is still {last_status} after {timeout:.1f} s"
         )

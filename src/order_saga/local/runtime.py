@@ -130,6 +130,10 @@ class LambdaRuntime:
             self._handlers[spec.logical_id] = handler
             return handler
 
+    def module_of(self, spec: FunctionSpec) -> Any:
+        self._handler(spec)
+        return sys.modules[spec.handler.rpartition(".")[0]]
+
     def _environment(self, spec: FunctionSpec) -> dict[str, str]:
         return {
             **spec.environment,

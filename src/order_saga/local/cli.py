@@ -1,0 +1,164 @@
+"""The `order-saga` command: the demo and the no-Docker equivalents of `sam local`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CLOCK_SCALE = 0.01
+
+
+class UsageError(Exception):
+    """Bad input on the command line: printed as one line, exit status 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="order-saga",
+        description="Run the order saga on this machine: no Docker, no AWS account.",
+    )
+    parser.add_argument("--root", default=".", help="project folder holding template.yaml (default: .)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="place four sample orders and show how each saga ended")
+    demo.add_argument("--json", action="store_true", help="print the result as JSON")
+    demo.add_argument("--clock-scale", type=float, default=DEFAULT_CLOCK_SCALE,
+                      help=f"saga timers run at this fraction of real time (default {DEFAULT_CLOCK_SCALE})")
+
+    local = commands.add_parser("local", help="sam local equivalents on the embedded emulator")
+    local_commands = local.add_subparsers(dest="local_command", required=True, metavar="COMMAND")
+    invoke = local_commands.add_parser("invoke", help="invoke one function with an event file")
+    invoke.add_argument("function", metavar="FUNCTION", help="logical id, e.g. CreateOrderFunction")
+    invoke.add_argument("-e", "--event", required=True, help="event file, e.g. events/create-order-valid.json")
+    api = local_commands.add_parser("start-api", help="serve the HTTP routes on 127.0.0.1")
+    api.add_argument("--port", "-p", type=int, default=3000, help="port (default 3000)")
+    api.add_argument("--clock-scale", type=float, default=1.0,
+                     help="saga timers run at this fraction of real time (default 1.0, real time)")
+    api.add_argument("--seed", action="store_true",
+                     help="put the demo's stock and balances in the tables first")
+    return parser
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip()
+             for row in [headers, ["-" * w for w in widths], *rows]]
+    return "\n".join(lines)
+
+
+def _print_demo(result: dict[str, Any]) -> None:
+    rows = [
+        [o["orderId"][:8], o["scenario"], o["status"], o["reason"] or "-",
+         " > ".join(step for step in o["path"] if step != "Read order from event")]
+        for o in result["orders"]
+    ]
+    print(_table(["order", "scenario", "status", "reason", "saga path"], rows))
+    print()
+    before, after = result["before"], result["after"]
+    stock_rows = [[sku, str(before["stock"][sku]), str(after["stock"][sku])] for sku in before["stock"]]
+    print(_table(["sku", "stock before", "stock after"], stock_rows))
+    print()
+    money_rows = [[c, f"{before['balances'][c] / 100:.2f}", f"{after['balances'][c] / 100:.2f}"]
+                  for c in before["balances"]]
+    print(_table(["customer", "balance before", "balance after"], money_rows))
+    print()
+    print(f"{len(rows)} sagas in {result['elapsedSeconds']:.2f} s "
+          f"(engine start {result['engineStartSeconds']:.2f} s)")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from order_saga.local.demo import run_demo
+
+    if not args.json:
+        print("starting the local cloud and placing 4 orders...", file=sys.stderr, flush=True)
+    result = run_demo(args.root, clock_scale=args.clock_scale)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        _print_demo(result)
+    return 0
+
+
+def _read_event(path: str) -> Any:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read event file {path}: {exc.strerror}") from exc
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"event file {path} is not valid JSON: {exc}") from exc
+
+
+def _invoke(args: argparse.Namespace) -> int:
+    from order_saga.local.cloud import LocalCloud
+    from order_saga.local.runtime import HandlerError
+
+    event = _read_event(args.event)
+    with LocalCloud(args.root) as cloud:
+        if cloud.deployment.function_by_name_or_id(args.function) is None:
+            known = ", ".join(sorted(cloud.deployment.functions))
+            raise UsageError(f"unknown function {args.function!r}; the template has {known}")
+        try:
+            response = cloud.invoke(args.function, event)
+        except HandlerError as exc:
+            print(json.dumps({"errorType": exc.error_type, "errorMessage": exc.error_message}))
+            return 1
+        print(json.dumps(response, indent=2))
+    return 0
+
+
+def _start_api(args: argparse.Namespace) -> int:
+    from order_saga.local.api import serve
+    from order_saga.local.cloud import LocalCloud
+
+    with LocalCloud(args.root, clock_scale=args.clock_scale) as cloud:
+        try:
+            server = serve(cloud, args.port)
+        except OSError as exc:
+            raise UsageError(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror}") from exc
+        if args.seed:
+            from order_saga.local.demo import BALANCES, CURRENCY, STOCK
+            from order_saga.local.seeding import seed
+
+            seed(cloud, STOCK, BALANCES, CURRENCY)
+        out = sys.stderr
+        for route in cloud.deployment.routes:
+            print(f"  {route.method:6} http://127.0.0.1:{args.port}{route.path}  -> {route.function}"
+                  f"  (authorization {route.authorization} is not checked locally)", file=out)
+        print(f"serving on http://127.0.0.1:{args.port}; Ctrl-C stops", file=out, flush=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            thread.join()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.shutdown()
+            server.server_close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from order_saga.local.template import TemplateError
+
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            return _demo(args)
+        if args.local_command == "invoke":
+            return _invoke(args)
+        return _start_api(args)
+    except (UsageError, TemplateError) as exc:
+        print(f"order-saga: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
