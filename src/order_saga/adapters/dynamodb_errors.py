@@ -20,6 +20,12 @@ TRANSIENT_CODES = frozenset(
     }
 )
 
+# The per-item reason codes of a TransactionCanceledException are not the error codes above:
+# a conflict or throttling there must be retried, never read as "out of stock" or "declined".
+TRANSIENT_CANCELLATION_CODES = frozenset(
+    {"TransactionConflict", "ProvisionedThroughputExceeded", "ThrottlingError"}
+)
+
 
 def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
@@ -39,6 +45,6 @@ def raise_if_transient(exc: ClientError | BotoCoreError) -> None:
     if code in TRANSIENT_CODES:
         raise ParticipantUnavailableError(f"DynamoDB {code}") from exc
     if code == "TransactionCanceledException" and any(
-        reason in TRANSIENT_CODES for reason in cancellation_codes(exc)
+        reason in TRANSIENT_CANCELLATION_CODES for reason in cancellation_codes(exc)
     ):
         raise ParticipantUnavailableError("DynamoDB transaction conflict") from exc

@@ -44,7 +44,9 @@ def item_to_order(item: dict[str, Any]) -> Order:
         order_id=str(item["orderId"]),
         customer_id=str(item["customerId"]),
         lines=tuple(
-            OrderLine(str(line["sku"]), int(line["quantity"]), Money(int(line["unitPrice"]), currency))
+            OrderLine(
+                str(line["sku"]), int(line["quantity"]), Money(int(line["unitPrice"]), currency)
+            )
             for line in item["lines"]
         ),
         status=OrderStatus(str(item["status"])),
@@ -56,7 +58,7 @@ def item_to_order(item: dict[str, Any]) -> Order:
 
 
 class DynamoDBOrderRepository:
-    """OrderRepository on a DynamoDB table keyed by orderId, with a sparse index of PENDING orders."""
+    """OrderRepository on a table keyed by orderId, with a sparse index of PENDING orders."""
 
     def __init__(self, table: Any) -> None:
         self._table = table
@@ -95,11 +97,12 @@ class DynamoDBOrderRepository:
         for index, name in enumerate(allowed):
             values[f":a{index}"] = name
             allowed_keys.append(f":a{index}")
+        condition = f"attribute_exists(orderId) AND #s IN ({', '.join(allowed_keys)})"
         try:
             self._table.update_item(
                 Key={"orderId": order_id},
                 UpdateExpression=update + " REMOVE pending",
-                ConditionExpression=f"attribute_exists(orderId) AND #s IN ({', '.join(allowed_keys)})",
+                ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
@@ -122,7 +125,11 @@ class DynamoDBOrderRepository:
             raise OrderNotConfirmableError(order_id, order.status.value)
 
     def cancel(self, order_id: str, reason: str, now: str) -> None:
-        allowed = [OrderStatus.PENDING.value, OrderStatus.RUNNING.value, OrderStatus.CONFIRMED.value]
+        allowed = [
+            OrderStatus.PENDING.value,
+            OrderStatus.RUNNING.value,
+            OrderStatus.CONFIRMED.value,
+        ]
         if self._set_status(order_id, OrderStatus.CANCELLED, allowed, now, reason):
             return
         order = self.get(order_id)

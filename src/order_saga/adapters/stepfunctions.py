@@ -24,7 +24,10 @@ class StepFunctionsTaskReporter:
 
     def fail(self, task_token: str, error: str, cause: str) -> None:
         self._send(
-            self._client.send_task_failure, taskToken=task_token, error=error[:256], cause=cause[:32768]
+            self._client.send_task_failure,
+            taskToken=task_token,
+            error=error[:256],
+            cause=cause[:32768],
         )
 
     def _send(self, call: Any, **kwargs: Any) -> None:

@@ -15,11 +15,12 @@ MAX_BODY_BYTES = 16 * 1024
 MAX_LINES = 50
 MAX_QUANTITY = 1000
 MAX_UNIT_PRICE = Decimal("100000.00")
-CUSTOMER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$")
-SKU = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
-CURRENCY = re.compile(r"^[A-Z]{3}$")
-ORDER_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
+# \Z, not $: "$" also matches before a trailing newline, which would let "EUR\n" through.
+CUSTOMER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,63}\Z")
+SKU = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}\Z")
+CURRENCY = re.compile(r"^[A-Z]{3}\Z")
+ORDER_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}\Z")
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,8 @@ class PlaceOrder:
 def _decode(raw: str | bytes | None) -> Any:
     if raw is None or raw == "" or raw == b"":
         raise ValidationError([FieldError("body", "is required")])
-    size = len(raw.encode() if isinstance(raw, str) else raw)
+    # surrogatepass: a lone surrogate in the text is the caller's error (400), not a crash (500).
+    size = len(raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw)
     if size > MAX_BODY_BYTES:
         raise ValidationError([FieldError("body", f"is {size} bytes, more than {MAX_BODY_BYTES}")])
     try:
@@ -60,6 +62,13 @@ def _price(value: Any, where: str, errors: list[FieldError]) -> Decimal | None:
     return price
 
 
+def _quantity(value: Any, where: str, errors: list[FieldError]) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_QUANTITY:
+        errors.append(FieldError(where, f"must be an integer from 1 to {MAX_QUANTITY}"))
+        return None
+    return value
+
+
 def _line(raw: Any, index: int, currency: str | None, errors: list[FieldError]) -> OrderLine | None:
     where = f"lines[{index}]"
     if not isinstance(raw, dict):
@@ -69,18 +78,14 @@ def _line(raw: Any, index: int, currency: str | None, errors: list[FieldError]) 
     sku = raw.get("sku")
     if not isinstance(sku, str) or not SKU.match(sku):
         errors.append(FieldError(f"{where}.sku", "must be 2-32 of A-Z, 0-9 and '-'"))
-    quantity = raw.get("quantity")
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or not (
-        1 <= quantity <= MAX_QUANTITY
-    ):
-        errors.append(FieldError(f"{where}.quantity", f"must be an integer from 1 to {MAX_QUANTITY}"))
+    quantity = _quantity(raw.get("quantity"), f"{where}.quantity", errors)
     price = _price(raw.get("unitPrice"), f"{where}.unitPrice", errors)
     unknown = sorted(set(raw) - {"sku", "quantity", "unitPrice"})
     if unknown:
         errors.append(FieldError(where, f"has unknown fields {unknown}"))
-    if len(errors) > before or currency is None or price is None:
+    if len(errors) > before or currency is None or quantity is None or price is None:
         return None
-    return OrderLine(str(sku), int(quantity), Money(int(price * 100), currency))
+    return OrderLine(str(sku), quantity, Money(int(price * 100), currency))
 
 
 def parse_place_order(raw: str | bytes | None) -> PlaceOrder:

@@ -78,6 +78,8 @@ class LocalCloud:
     def start(self) -> LocalCloud:
         from moto import mock_aws
 
+        if moto_adaptations.state.lambda_router is not None:
+            raise RuntimeError("another local cloud is running in this process; stop it first")
         template = load_template(self.template_path)
         self._saved_environ = dict(os.environ)
         os.environ.update({

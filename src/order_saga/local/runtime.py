@@ -78,6 +78,9 @@ class LambdaRuntime:
         self.region = region
         self._handlers: dict[str, Any] = {}
         self._cold_start_lock = threading.Lock()
+        # One execution environment per function: Lambda never runs two events at once in
+        # one environment, and handlers keep per-invocation state in module globals.
+        self._environments = {logical_id: threading.RLock() for logical_id in functions}
         self.logs = _FunctionLogs(sys.stdout)
         self.invocations: dict[str, int] = {}
         self._check_distinct_modules()
@@ -163,7 +166,8 @@ class LambdaRuntime:
         previous = getattr(self.logs.current, "function", None)
         self.logs.current.function = spec.logical_id
         try:
-            return handler(event, self.context_for(spec))
+            with self._environments[spec.logical_id]:
+                return handler(event, self.context_for(spec))
         except Exception as exc:
             self.logs.current.function = spec.logical_id
             for line in traceback.format_exc().splitlines():

@@ -22,7 +22,7 @@ class OrderRepository(Protocol):
         ...
 
     def cancel(self, order_id: str, reason: str, now: str) -> None:
-        """Any non-terminal status (or CONFIRMED) -> CANCELLED with the reason; a repeat is a no-op."""
+        """PENDING, RUNNING or CONFIRMED -> CANCELLED with the reason; other statuses stay."""
         ...
 
     def pending_before(self, created_before: str, limit: int) -> list[Order]:
