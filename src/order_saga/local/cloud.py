@@ -21,7 +21,7 @@ from order_saga.local.runtime import HandlerError, LambdaRuntime
 from order_saga.local.template import TemplateError, code_uri_of, load_template, translate
 
 TERMINAL_ORDER_STATUSES = frozenset({"CONFIRMED", "CANCELLED", "COMPENSATION_FAILED"})
-SAGA_POLL_SECONDS = 0.02
+SAGA_POLL_SECONDS = 0.004
 MOTO_CONFIG = {
     "lambda": {"use_docker": False},
     "stepfunctions": {"execute_state_machine": True},
@@ -258,18 +258,32 @@ class LocalCloud:
 
     # ------------------------------------------------------------------ sagas
     def order(self, order_id: str) -> dict[str, Any] | None:
+        """The order's item, read through the DynamoDB API."""
         table = self.ref("OrdersTable")
         item = self.client("dynamodb").get_item(
             TableName=table, Key={"orderId": {"S": order_id}}, ConsistentRead=True
         ).get("Item")
         return None if item is None else _plain(item)
 
-    def wait_for_saga(self, order_id: str, timeout: float = 30.0) -> SagaResult:
-        """Wait until the order is terminal and its execution has ended; raise at the deadline."""
+    def wait_for_saga(self, order_id: str, timeout: float = 30.0, with_path: bool = True) -> SagaResult:
+        """Wait until the order is terminal and its execution has ended; raise at the deadline.
+
+        The path comes from the execution history, which is costly to read: pass
+        with_path=False where only the outcome matters.
+        """
         deadline = time.monotonic() + timeout
         sfn = self.client("stepfunctions")
         last_status = "unknown"
         while time.monotonic() < deadline:
+            # Peek at the emulator's memory between API reads, so waiting costs the system little.
+            peeked = self._peek_order(order_id)
+            if peeked is None or peeked.get("status") not in TERMINAL_ORDER_STATUSES:
+                last_status = peeked.get("status", "unknown") if peeked else "unknown"
+                time.sleep(SAGA_POLL_SECONDS)
+                continue
+            if not self._execution_ended(str(peeked.get("executionId", ""))):
+                time.sleep(SAGA_POLL_SECONDS)
+                continue
             order = self.order(order_id)
             if order is not None:
                 last_status = order["status"]
@@ -282,7 +296,7 @@ class LocalCloud:
                             status=last_status,
                             reason=order.get("reason"),
                             execution_status=described["status"],
-                            path=self.saga_path(execution_arn),
+                            path=self.saga_path(execution_arn) if with_path else (),
                             output=json.loads(described["output"]) if described.get("output")
                             else None,
                         )
@@ -290,6 +304,27 @@ class LocalCloud:
         raise SagaDeadlineError(
             f"order {order_id} is still {last_status} after {timeout:.1f} s"
         )
+
+    def _peek_order(self, order_id: str) -> dict[str, Any] | None:
+        from moto.dynamodb.models import dynamodb_backends
+        from moto.dynamodb.models.dynamo_type import DynamoType
+
+        table = dynamodb_backends[ACCOUNT_ID][self.region].tables.get(self.ref("OrdersTable"))
+        item = table.get_item(DynamoType({"S": order_id})) if table is not None else None
+        if item is None:
+            return None
+        return {name: value.value for name, value in item.attrs.items()
+                if name in {"status", "executionId"}}
+
+    def _execution_ended(self, execution_arn: str) -> bool:
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        backend = stepfunctions_parser_backends[ACCOUNT_ID][self.region]
+        try:
+            execution = backend.describe_execution(execution_arn)
+        except Exception:  # noqa: BLE001 - not visible yet: keep waiting
+            return False
+        return getattr(execution.status, "value", execution.status) != "RUNNING"
 
     def saga_path(self, execution_arn: str) -> tuple[str, ...]:
         """State names in the order the execution entered them, from its history."""
