@@ -21,7 +21,7 @@ from order_saga.local.runtime import HandlerError, LambdaRuntime
 from order_saga.local.template import TemplateError, code_uri_of, load_template, translate
 
 TERMINAL_ORDER_STATUSES = frozenset({"CONFIRMED", "CANCELLED", "COMPENSATION_FAILED"})
-SAGA_POLL_SECONDS = 0.004
+SAGA_POLL_SECONDS = 0.05
 MOTO_CONFIG = {
     "lambda": {"use_docker": False},
     "stepfunctions": {"execute_state_machine": True},
@@ -91,6 +91,7 @@ class LocalCloud:
         self._mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[arg-type]
         self._mock.start()
         moto_adaptations.install()
+        moto_adaptations.sign_no_requests()
         moto_adaptations.state.lambda_router = self._route_lambda
         moto_adaptations.state.target_deliverer = self._deliver_target
         moto_adaptations.state.clock_scale = self.clock_scale
@@ -272,38 +273,29 @@ class LocalCloud:
         with_path=False where only the outcome matters.
         """
         deadline = time.monotonic() + timeout
-        sfn = self.client("stepfunctions")
         last_status = "unknown"
         while time.monotonic() < deadline:
-            # Peek at the emulator's memory between API reads, so waiting costs the system little.
+            # Peek at the emulator's memory, and again when an execution ends: cheap for the system.
+            ended = moto_adaptations.executions_ended()
             peeked = self._peek_order(order_id)
-            if peeked is None or peeked.get("status") not in TERMINAL_ORDER_STATUSES:
-                last_status = peeked.get("status", "unknown") if peeked else "unknown"
-                time.sleep(SAGA_POLL_SECONDS)
+            last_status = str(peeked.get("status", "unknown")) if peeked else "unknown"
+            execution = None
+            if peeked is not None and last_status in TERMINAL_ORDER_STATUSES:
+                execution = self._ended_execution(str(peeked.get("executionId", "")))
+            if execution is None:
+                moto_adaptations.wait_for_an_execution_end(ended, SAGA_POLL_SECONDS)
                 continue
-            if not self._execution_ended(str(peeked.get("executionId", ""))):
-                time.sleep(SAGA_POLL_SECONDS)
-                continue
-            order = self.order(order_id)
-            if order is not None:
-                last_status = order["status"]
-                execution_arn = order.get("executionId")
-                if last_status in TERMINAL_ORDER_STATUSES and execution_arn:
-                    described = sfn.describe_execution(executionArn=execution_arn)
-                    if described["status"] != "RUNNING":
-                        return SagaResult(
-                            order_id=order_id,
-                            status=last_status,
-                            reason=order.get("reason"),
-                            execution_status=described["status"],
-                            path=self.saga_path(execution_arn) if with_path else (),
-                            output=json.loads(described["output"]) if described.get("output")
-                            else None,
-                        )
-            time.sleep(SAGA_POLL_SECONDS)
-        raise SagaDeadlineError(
-            f"order {order_id} is still {last_status} after {timeout:.1f} s"
-        )
+            execution_arn = str(peeked["executionId"])  # type: ignore[index]
+            output = getattr(execution, "output", None)
+            return SagaResult(
+                order_id=order_id,
+                status=last_status,
+                reason=peeked.get("reason"),  # type: ignore[union-attr]
+                execution_status=str(getattr(execution.exec_status, "value", execution.exec_status)),
+                path=self.saga_path(execution_arn) if with_path else (),
+                output=json.loads(output) if isinstance(output, str) and output else output,
+            )
+        raise SagaDeadlineError(f"order {order_id} is still {last_status} after {timeout:.1f} s")
 
     def _peek_order(self, order_id: str) -> dict[str, Any] | None:
         from moto.dynamodb.models import dynamodb_backends
@@ -314,17 +306,19 @@ class LocalCloud:
         if item is None:
             return None
         return {name: value.value for name, value in item.attrs.items()
-                if name in {"status", "executionId"}}
+                if name in {"status", "executionId", "reason"}}
 
-    def _execution_ended(self, execution_arn: str) -> bool:
+    def _ended_execution(self, execution_arn: str) -> Any:
+        """The emulator's execution once it has ended, else None."""
         from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
         backend = stepfunctions_parser_backends[ACCOUNT_ID][self.region]
         try:
             execution = backend.describe_execution(execution_arn)
         except Exception:  # noqa: BLE001 - not visible yet: keep waiting
-            return False
-        return getattr(execution.status, "value", execution.status) != "RUNNING"
+            return None
+        status = getattr(execution.exec_status, "value", execution.exec_status)
+        return None if status in (None, "RUNNING") else execution
 
     def saga_path(self, execution_arn: str) -> tuple[str, ...]:
         """State names in the order the execution entered them, from its history."""

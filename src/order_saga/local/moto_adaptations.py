@@ -5,9 +5,11 @@ moto is pinned exactly (pyproject.toml) because these reach into its internals:
 2. EventBridge rule targets that are state machines or functions are delivered
    (moto raises NotImplementedError for them).
 3. SQS event source mappings are not delivered synchronously inside SendMessage; the
-   local cloud polls the queues itself, as Lambda does, and is woken when a message lands.
+   local cloud polls the queues itself, as Lambda does, and a queue's poller is woken
+   when a message lands in that queue.
 4. Visibility timeouts, Retry intervals, TimeoutSeconds and HeartbeatSeconds run on a
-   scaled clock, so drills take seconds.
+   scaled clock, so drills take seconds (a scaled timeout is never under one real second,
+   the emulator's own latency, which is not scaled).
 5. A state machine definition is parsed once, not once per execution (the parse costs
    about 60 ms; the parsed program keeps no execution state, which lives in each
    execution's Environment); a JSONPath is parsed once, not at every evaluation (each
@@ -17,6 +19,10 @@ moto is pinned exactly (pyproject.toml) because these reach into its internals:
    and a cancelled transaction restores only the items it touched (moto deep-copies each
    whole table per transaction, slower as tables grow, and its restore would erase
    writes made by other threads meanwhile).
+7. Waiting is event-driven: the end of every execution is announced, so the local cloud
+   checks a saga when one ends instead of polling.
+8. Requests to the emulator are not signed (SigV4 costs about 12% of each call here and
+   moto ignores signatures).
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from moto.sqs.models import Queue
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for as _original_boto_client_for
+from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.common.timeouts.heartbeat import Heartbeat
@@ -57,7 +64,8 @@ class _State:
     target_deliverer: TargetDeliverer | None = None
     clock_scale: float = 1.0
     message_landed: threading.Condition = threading.Condition()
-    messages_landed = 0
+    executions_ended: threading.Condition = threading.Condition()
+    ended = 0
     installed = False
 
 
@@ -109,24 +117,33 @@ _original_add_message = Queue.add_message
 def _add_message(self: Queue, message: Any) -> None:
     # Lambda polls; it is never called from inside SendMessage.
     self.lambda_event_source_mappings.clear()
+    with self._messages_lock:
+        self.landed = getattr(self, "landed", 0) + 1
     _original_add_message(self, message)
-    with state.message_landed:
-        state.messages_landed += 1
-        state.message_landed.notify_all()
 
 
 _original_timeout_eval = Timeout._eval_body
 _original_heartbeat_eval = Heartbeat._eval_body
 
 
+# The emulator's own work is not scaled: a timeout scaled below this would fire while a
+# service call is still being served, so scaled timeouts stop here (unless shorter unscaled).
+MIN_SCALED_TIMEOUT_SECONDS = 1.0
+
+
+def scaled_timeout(seconds: float) -> float:
+    """A TimeoutSeconds or HeartbeatSeconds on the scaled clock."""
+    return max(seconds * state.clock_scale, min(seconds, MIN_SCALED_TIMEOUT_SECONDS))
+
+
 def _scaled_timeout(self: Timeout, env: Any) -> None:
     _original_timeout_eval(self, env)
-    env.stack.append(env.stack.pop() * state.clock_scale)
+    env.stack.append(scaled_timeout(env.stack.pop()))
 
 
 def _scaled_heartbeat(self: Heartbeat, env: Any) -> None:
     _original_heartbeat_eval(self, env)
-    env.stack.append(env.stack.pop() * state.clock_scale)
+    env.stack.append(scaled_timeout(env.stack.pop()))
 
 
 _programs: dict[str, Any] = {}
@@ -232,6 +249,7 @@ def install() -> None:
     Heartbeat._eval_body = _scaled_heartbeat  # type: ignore[method-assign]
     retrier_decl.time = _ScaledSleep(retrier_decl.time)  # type: ignore[assignment]
     ExecutionWorker._get_evaluation_entrypoint = _parsed_once  # type: ignore[method-assign]
+    BaseExecutionWorkerCommunication.terminated = _terminated  # type: ignore[method-assign]
     json_path.parse = functools.lru_cache(maxsize=4096)(json_path.parse)
     dynamodb_models.copy = _NoTableCopy  # type: ignore[assignment]
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
@@ -255,12 +273,42 @@ def hide_message(queue: Queue, receipt_handle: str, seconds: float) -> None:
             return
 
 
-def messages_landed() -> int:
-    """How many messages have landed in any queue so far: pass it to `wait_for_a_message`."""
-    return state.messages_landed
+def messages_landed(queue: Queue) -> int:
+    """How many messages have landed in the queue so far: pass it to `wait_for_a_message`."""
+    return int(getattr(queue, "landed", 0))
 
 
-def wait_for_a_message(seen: int, timeout: float) -> None:
-    """Sleep until a message lands after `seen` was read, or the timeout passes."""
-    with state.message_landed:
-        state.message_landed.wait_for(lambda: state.messages_landed != seen, timeout)
+def wait_for_a_message(queue: Queue, seen: int, timeout: float) -> None:
+    """Sleep until a message lands in the queue after `seen` was read, or the timeout passes."""
+    with queue._messages_lock:
+        queue._messages_lock.wait_for(lambda: getattr(queue, "landed", 0) != seen, timeout)
+
+
+_original_terminated = BaseExecutionWorkerCommunication.terminated
+
+
+def _terminated(self: BaseExecutionWorkerCommunication) -> None:
+    _original_terminated(self)
+    with state.executions_ended:
+        state.ended += 1
+        state.executions_ended.notify_all()
+
+
+def executions_ended() -> int:
+    """How many executions have ended so far: pass it to `wait_for_an_execution_end`."""
+    return state.ended
+
+
+def wait_for_an_execution_end(seen: int, timeout: float) -> None:
+    with state.executions_ended:
+        state.executions_ended.wait_for(lambda: state.ended != seen, timeout)
+
+
+def sign_no_requests() -> None:
+    """Make boto3's default session send unsigned requests (clients made from now on)."""
+    import boto3
+    from botocore import UNSIGNED
+
+    boto3.setup_default_session()
+    assert boto3.DEFAULT_SESSION is not None  # noqa: S101
+    boto3.DEFAULT_SESSION._session.register("choose-signer", lambda **_: UNSIGNED)

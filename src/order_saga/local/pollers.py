@@ -87,14 +87,14 @@ class QueuePoller:
             if self.paused.is_set() or not self.busy.acquire(timeout=IDLE_WAIT_SECONDS):
                 self.stopping.wait(IDLE_WAIT_SECONDS)
                 continue
-            seen = moto_adaptations.messages_landed()
+            seen = moto_adaptations.messages_landed(self.mapping.queue)
             messages = self.backend.receive_message(
                 self.mapping.queue.name, self.mapping.batch_size, 0,
                 int(self.mapping.queue.visibility_timeout or 30),
             )
             if not messages:
                 self.busy.release()
-                moto_adaptations.wait_for_a_message(seen, IDLE_WAIT_SECONDS)
+                moto_adaptations.wait_for_a_message(self.mapping.queue, seen, IDLE_WAIT_SECONDS)
                 continue
             for message in messages:
                 moto_adaptations.hide_message(self.mapping.queue, message.receipt_handle,

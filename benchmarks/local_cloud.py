@@ -1,0 +1,89 @@
+"""Figures for the local cloud: `order-saga demo` wall time and whole sagas per second.
+
+Run: .venv/bin/python benchmarks/local_cloud.py [--runs 5] [--sagas 100]
+Prints medians over repeated runs, since this machine is noisy; nothing here is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_TARGET_SECONDS = 5.0
+SAGAS_PER_SECOND_TARGET = 20.0
+
+
+def demo_wall_seconds(runs: int) -> list[float]:
+    """`order-saga demo` as a user runs it: a fresh process, engine start included."""
+    command = [sys.executable, "-m", "order_saga.local.cli", "--root", str(ROOT), "demo", "--json"]
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = subprocess.run(command, capture_output=True, text=True, check=True)
+        times.append(time.perf_counter() - started)
+        outcomes = [order["status"] for order in json.loads(result.stdout)["orders"]]
+        if outcomes != ["CONFIRMED", "CANCELLED", "CANCELLED", "CANCELLED"]:
+            raise SystemExit(f"the demo went wrong: {outcomes}")
+    return times
+
+
+def saga_latencies(sagas: int) -> tuple[list[float], float]:
+    """Sagas one after another, API call to terminal status; and the same count back to back."""
+    from order_saga.local.cloud import LocalCloud
+    from order_saga.local.demo import http_event
+    from order_saga.local.seeding import seed
+
+    body = json.dumps({"customerId": "CUST-BENCH", "currency": "EUR",
+                       "lines": [{"sku": "SKU-BENCH", "quantity": 1, "unitPrice": "1.00"}]})
+    with LocalCloud(ROOT, clock_scale=0.01) as cloud:
+        seed(cloud, {"SKU-BENCH": 10 * sagas + 10}, {"CUST-BENCH": 1000 * sagas + 1000}, "EUR")
+
+        def place() -> str:
+            response = cloud.invoke("CreateOrderFunction", http_event("POST", "/orders", body))
+            return str(json.loads(response["body"])["orderId"])
+
+        for _ in range(5):  # warm every handler (cold starts are not what this measures)
+            cloud.wait_for_saga(place(), 30, with_path=False)
+        latencies = []
+        for _ in range(sagas):
+            started = time.perf_counter()
+            saga = cloud.wait_for_saga(place(), 30, with_path=False)
+            latencies.append(time.perf_counter() - started)
+            if saga.status != "CONFIRMED":
+                raise SystemExit(f"a benchmark saga ended {saga.status}")
+        started = time.perf_counter()
+        placed = [place() for _ in range(sagas)]
+        for order_id in placed:
+            cloud.wait_for_saga(order_id, 120, with_path=False)
+        back_to_back = sagas / (time.perf_counter() - started)
+    return latencies, back_to_back
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="demo runs (default 5)")
+    parser.add_argument("--sagas", type=int, default=100, help="sagas per measure (default 100)")
+    args = parser.parse_args()
+
+    demo = demo_wall_seconds(args.runs)
+    median_demo = statistics.median(demo)
+    print(f"order-saga demo, wall time, fresh process: median {median_demo:.2f} s over {args.runs} runs "
+          f"(min {min(demo):.2f}, max {max(demo):.2f}); target < {DEMO_TARGET_SECONDS:.0f} s: "
+          f"{'met' if median_demo < DEMO_TARGET_SECONDS else 'NOT met'}")
+    latencies, back_to_back = saga_latencies(args.sagas)
+    median_latency = statistics.median(latencies)
+    per_second = 1.0 / median_latency
+    print(f"whole sagas one after another (API call to terminal status): median {median_latency * 1000:.1f} ms "
+          f"= {per_second:.1f} sagas/s over {args.sagas}; target >= {SAGAS_PER_SECOND_TARGET:.0f}: "
+          f"{'met' if per_second >= SAGAS_PER_SECOND_TARGET else 'NOT met'}")
+    print(f"whole sagas placed back to back, then awaited: {back_to_back:.1f} sagas/s over {args.sagas}")
+
+
+if __name__ == "__main__":
+    main()
