@@ -77,7 +77,7 @@ def test_each_outcome_follows_its_exact_path_and_leaves_stock_and_money_right(
     if case.fault:
         function, attribute, method = case.fault
         port = wrap_port(cloud.container_of(function), attribute)
-        port.fail(method, new_order_id(customer, key), InjectedFaultError("refused on purpose"))
+        port.inject(method, new_order_id(customer, key), InjectedFaultError("refused on purpose"))
 
     order_id = place(cloud, customer, sku, case.quantity, key)
     saga = cloud.wait_for_saga(order_id, timeout=20)
@@ -100,7 +100,7 @@ def test_a_transient_failure_is_retried_and_the_order_still_confirms(cloud: Loca
     key = uuid.uuid4().hex
     ledger = wrap_port(cloud.container_of("PaymentWorkerFunction"), "ledger")
     order_id = new_order_id(customer, key)
-    ledger.fail("charge", order_id, ParticipantUnavailableError("throttled"),
+    ledger.inject("charge", order_id, ParticipantUnavailableError("throttled"),
                 ParticipantUnavailableError("throttled"))
 
     place(cloud, customer, sku, 3, key)
@@ -120,7 +120,7 @@ def test_a_compensation_that_fails_for_good_parks_the_order(cloud: LocalCloud) -
     key = uuid.uuid4().hex
     order_id = new_order_id(customer, key)
     store = wrap_port(cloud.container_of("InventoryWorkerFunction"), "store")
-    store.fail("release", order_id, *[InjectedFaultError("store down")] * 20)
+    store.inject("release", order_id, *[InjectedFaultError("store down")] * 20)
 
     place(cloud, customer, sku, 2, key)
     saga = cloud.wait_for_saga(order_id, timeout=30)

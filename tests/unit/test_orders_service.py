@@ -126,9 +126,9 @@ def test_an_order_whose_announcement_failed_is_announced_by_the_republisher(
     place_order(REQUEST, ORDER_ID, orders, publisher, clock)
     publisher.fail_with = None
 
-    emitted = republish_pending(orders, publisher, created_before="2025-01-15T10:05:00.000Z")
+    emitted, failed = republish_pending(orders, publisher, created_before="2025-01-15T10:05:00.000Z")
 
-    assert emitted == [ORDER_ID]
+    assert (emitted, failed) == ([ORDER_ID], {})
     assert [(kind, detail["orderId"]) for kind, detail in publisher.published] == [
         ("OrderCreated", ORDER_ID)
     ]
@@ -351,7 +351,7 @@ def test_a_cancelled_pending_order_is_no_longer_republished(
     orders = FakeOrderRepository(stored())
     cancel_order(CancelOrder(ORDER_ID, "OutOfStockError"), orders, clock)
 
-    assert republish_pending(orders, publisher, "2099-01-01T00:00:00.000Z") == []
+    assert republish_pending(orders, publisher, "2099-01-01T00:00:00.000Z") == ([], {})
     assert publisher.published == []
 
 
@@ -373,7 +373,7 @@ def test_republishing_announces_only_pending_orders_created_before_the_cutoff(
         order_created_at(5, "2025-01-15T08:00:00.000Z", OrderStatus.CONFIRMED),
     )
 
-    emitted = republish_pending(orders, publisher, created_before="2025-01-15T10:00:00.000Z")
+    emitted, _ = republish_pending(orders, publisher, created_before="2025-01-15T10:00:00.000Z")
 
     assert emitted == [
         "00000000-0000-4000-8000-000000000001",
@@ -393,7 +393,7 @@ def test_republishing_takes_at_most_the_limit_oldest_first(
         )
     )
 
-    emitted = republish_pending(orders, publisher, "2025-01-15T10:00:00.000Z", limit=2)
+    emitted, _ = republish_pending(orders, publisher, "2025-01-15T10:00:00.000Z", limit=2)
 
     assert emitted == [
         "00000000-0000-4000-8000-000000000004",
@@ -404,8 +404,31 @@ def test_republishing_takes_at_most_the_limit_oldest_first(
 def test_republishing_with_nothing_pending_publishes_nothing(
     orders: FakeOrderRepository, publisher: FakeEventPublisher
 ) -> None:
-    assert republish_pending(orders, publisher, "2025-01-15T10:00:00.000Z") == []
+    assert republish_pending(orders, publisher, "2025-01-15T10:00:00.000Z") == ([], {})
     assert publisher.published == []
+
+
+def test_an_order_the_bus_refuses_does_not_keep_the_others_from_being_republished(
+    publisher: FakeEventPublisher,
+) -> None:
+    orders = FakeOrderRepository(
+        order_created_at(1, "2025-01-15T09:00:00.000Z", OrderStatus.PENDING),
+        order_created_at(2, "2025-01-15T09:01:00.000Z", OrderStatus.PENDING),
+    )
+    refused = BusDown("the bus refused it")
+    real_publish = publisher.publish
+
+    def publish_all_but_the_first(detail_type: str, detail: dict[str, object]) -> None:
+        if detail["orderId"] == "00000000-0000-4000-8000-000000000001":
+            raise refused
+        real_publish(detail_type, detail)
+
+    publisher.publish = publish_all_but_the_first  # type: ignore[method-assign]
+
+    emitted, failed = republish_pending(orders, publisher, "2025-01-15T10:00:00.000Z")
+
+    assert emitted == ["00000000-0000-4000-8000-000000000002"]
+    assert failed == {"00000000-0000-4000-8000-000000000001": refused}
 
 
 def test_a_bus_outage_while_republishing_is_raised_so_the_next_run_tries_again() -> None:

@@ -12,19 +12,38 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from order_saga.bootstrap import orders_container
 from order_saga.service_layer.orders import republish_pending
 
+# An order still PENDING this long after it was created lost its OrderCreated (or its start).
 GRACE = timedelta(minutes=2)
+
+
+class RepublishFailedError(Exception):
+    """Some stuck orders could not be emitted again in this run."""
 
 logger = Logger()
 metrics = Metrics()
 container = orders_container()
 
 
+def fired_at(event: dict[str, Any]) -> datetime:
+    """When the schedule fired (the event's `time`), else now."""
+    try:
+        return datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        return datetime.now(UTC)
+
+
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    cutoff = (datetime.now(UTC) - GRACE).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    emitted = republish_pending(container.orders, container.publisher, cutoff)
+    cutoff = (fired_at(event) - GRACE).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    emitted, failed = republish_pending(container.orders, container.publisher, cutoff)
     for order_id in emitted:
-        logger.warning("OrderCreated emitted again", extra={"order_id": order_id})
+        logger.warning("OrderCreated emitted again for %s", order_id, extra={"order_id": order_id})
+    for order_id, error in failed.items():
+        logger.error("OrderCreated not emitted again for %s", order_id,
+                     extra={"order_id": order_id}, exc_info=error)
     metrics.add_metric(name="OrdersRepublished", unit=MetricUnit.Count, value=len(emitted))
+    if failed:
+        # A failed run shows in the function's Errors metric; the next schedule tries again.
+        raise RepublishFailedError(f"{len(failed)} order(s) could not be emitted again")
     return {"republished": emitted}

@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="saga timers run at this fraction of real time (default 1.0, real time)")
     api.add_argument("--seed", action="store_true",
                      help="put the demo's stock and balances in the tables first")
+    drill = commands.add_parser("drill", help="run the saga failure drills and print the report")
+    drill.add_argument("--only", metavar="PATTERN", help="run only the cells whose name matches")
+    drill.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser
 
 
@@ -143,17 +146,26 @@ def _start_api(args: argparse.Namespace) -> int:
     return 0
 
 
+def _drill(args: argparse.Namespace) -> int:
+    from order_saga.local.drills import main as run_drills
+
+    return run_drills(args.root, args.only, args.json)
+
+
 def main(argv: list[str] | None = None) -> int:
+    from order_saga.local.drills import ScenarioError
     from order_saga.local.template import TemplateError
 
     args = _parser().parse_args(argv)
     try:
         if args.command == "demo":
             return _demo(args)
+        if args.command == "drill":
+            return _drill(args)
         if args.local_command == "invoke":
             return _invoke(args)
         return _start_api(args)
-    except (UsageError, TemplateError) as exc:
+    except (UsageError, TemplateError, ScenarioError) as exc:
         print(f"order-saga: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -65,6 +65,8 @@ class LocalCloud:
         self._saved_environ: dict[str, str] = {}
         self.runtime: LambdaRuntime | None = None
         self.delivery_failures: list[dict[str, Any]] = []
+        # Drills: refuse the next N deliveries of events about these orders to a target.
+        self.refused_deliveries: dict[str, int] = {}
         self._deliveries: list[threading.Thread] = []
 
     # ------------------------------------------------------------------ lifecycle
@@ -162,13 +164,17 @@ class LocalCloud:
             raise KeyError(f"no function {function!r} in the template (functions: {known})")
         return self.runtime.invoke(spec, event)
 
-    def container_of(self, function: str) -> Any:
-        """The composition root of a function's handler, cold-starting it when needed."""
+    def handler_module(self, function: str) -> Any:
+        """The module of a function's handler, cold-starting it when needed."""
         assert self.runtime is not None, "the local cloud is not running"  # noqa: S101
         spec = self.deployment.function_by_name_or_id(function)
         if spec is None:
             raise KeyError(f"no function {function!r} in the template")
-        return self.runtime.module_of(spec).container
+        return self.runtime.module_of(spec)
+
+    def container_of(self, function: str) -> Any:
+        """The composition root of a function's handler (its ports), cold-starting it when needed."""
+        return self.handler_module(function).container
 
     def _route_lambda(self, function_name: str, payload: bytes) -> bytes:
         assert self.runtime is not None  # noqa: S101
@@ -228,6 +234,7 @@ class LocalCloud:
         payload = _target_input(target, event)
         arn = target["Arn"]
         try:
+            self._refuse_if_planned(event)
             if ":states:" in arn:
                 self.client("stepfunctions").start_execution(
                     stateMachineArn=arn, name=str(uuid.uuid4()), input=payload
@@ -237,6 +244,12 @@ class LocalCloud:
                 self.invoke(function, json.loads(payload))
         except Exception as exc:  # noqa: BLE001 - a failed delivery goes to the target's DLQ
             self._dead_letter(rule, target, payload, exc)
+
+    def _refuse_if_planned(self, event: dict[str, Any]) -> None:
+        order_id = str((event.get("detail") or {}).get("orderId", ""))
+        if self.refused_deliveries.get(order_id, 0) > 0:
+            self.refused_deliveries[order_id] -= 1
+            raise ConnectionError(f"delivery refused on purpose for order {order_id}")
 
     def _dead_letter(self, rule: Any, target: dict[str, Any], payload: str, exc: Exception) -> None:
         failure = {"rule": rule.name, "target": target["Arn"], "error": f"{type(exc).__name__}: {exc}"}

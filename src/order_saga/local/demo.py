@@ -87,7 +87,7 @@ def run_demo(root: str = ".", clock_scale: float = 0.01, deadline: float = 20.0)
             key = f"demo-{number}-{time.time_ns()}"
             if scenario.fault_at_confirm:
                 # The Idempotency-Key names the order in advance, so the fault is armed before it runs.
-                order_store.fail("confirm", new_order_id(scenario.customer_id, key),
+                order_store.inject("confirm", new_order_id(scenario.customer_id, key),
                                  InjectedFaultError("the order store refused the write"))
             event = http_event("POST", "/orders", scenario.body(), {"Idempotency-Key": key})
             response = cloud.invoke("CreateOrderFunction", event)

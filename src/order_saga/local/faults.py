@@ -19,13 +19,15 @@ class FaultyPort:
     and None lets the real call through. When the list is empty every later call passes.
     """
 
-    def __init__(self, real: Any) -> None:
+    def __init__(self, real: Any, order_of: Callable[[str, tuple[Any, ...]], str] | None = None) -> None:
         self.real = real
+        self.order_of = order_of or (lambda _method, args: str(args[0]) if args else "")
         self.plan: dict[tuple[str, str], list[Any]] = {}
         self.calls: list[tuple[str, str]] = []
+        self.injected: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
 
-    def fail(self, method: str, order_id: str, *outcomes: Any) -> None:
+    def inject(self, method: str, order_id: str, *outcomes: Any) -> None:
         with self._lock:
             self.plan.setdefault((method, order_id), []).extend(outcomes)
 
@@ -35,11 +37,13 @@ class FaultyPort:
             return attribute
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            order_id = str(args[0]) if args else str(kwargs.get("order_id", ""))
+            order_id = self.order_of(name, args)
             with self._lock:
                 self.calls.append((name, order_id))
                 outcomes = self.plan.get((name, order_id))
                 outcome = outcomes.pop(0) if outcomes else None
+                if outcome is not None:
+                    self.injected[(name, order_id)] = self.injected.get((name, order_id), 0) + 1
             if isinstance(outcome, BaseException):
                 raise outcome
             if callable(outcome):
@@ -49,14 +53,41 @@ class FaultyPort:
         return call
 
 
+# Which command a success answers, told by the fields of its output.
+ANSWERED_BY = {"reserved": "ReserveInventory", "released": "ReleaseInventory",
+               "charged": "ChargePayment", "refunded": "RefundPayment"}
+
+
+def report_order(method: str, args: tuple[Any, ...]) -> str:
+    """`<order id>:<command>` for a success report; a failure report names no order."""
+    if method != "succeed" or len(args) < 2 or not isinstance(args[1], dict):
+        return ""
+    output = args[1]
+    action = next((name for field, name in ANSWERED_BY.items() if field in output), None)
+    if action is None:
+        action = "ConfirmOrder" if output.get("status") == "CONFIRMED" else "CancelOrder"
+    return f"{output.get('orderId', '')}:{action}"
+
+
+def published_order(_method: str, args: tuple[Any, ...]) -> str:
+    """The order an event is about, from its detail."""
+    return str(args[1].get("orderId", "")) if len(args) > 1 and isinstance(args[1], dict) else ""
+
+
+ORDER_OF = {"reporter": report_order, "publisher": published_order}
+
+
 def wrap_port(container: Any, attribute: str) -> FaultyPort:
-    """Replace a handler container's port with a FaultyPort around it (once) and return it."""
+    """Replace a port held by a handler's module object with a FaultyPort around it (once)."""
     current = getattr(container, attribute)
     if isinstance(current, FaultyPort):
         return current
-    faulty = FaultyPort(current)
+    faulty = FaultyPort(current, ORDER_OF.get(attribute))
     setattr(container, attribute, faulty)
     return faulty
 
 
-Outcome = BaseException | Callable[..., Any] | None
+
+def swallow(_real: Any, *_args: Any, **_kwargs: Any) -> None:
+    """An outcome that drops the call: the worker did its work and never answered."""
+    return None

@@ -23,6 +23,9 @@ moto is pinned exactly (pyproject.toml) because these reach into its internals:
    checks a saga when one ends instead of polling.
 8. Requests to the emulator are not signed (SigV4 costs about 12% of each call here and
    moto ignores signatures).
+9. waitForTaskToken with HeartbeatSeconds behaves as in AWS: an answer that arrives before
+   the heartbeat watch starts is not lost (moto waits out the heartbeat and times the task
+   out), and a heartbeat expiry is States.HeartbeatTimeout (moto says States.Timeout).
 """
 
 from __future__ import annotations
@@ -41,11 +44,24 @@ from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from moto.events.models import Rule
 from moto.sqs.models import Queue
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (  # noqa: E501
+    StateTaskServiceCallback,
+)
+from moto.stepfunctions.parser.asl.eval.callback.callback import HeartbeatTimeoutError
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for as _original_boto_client_for
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+from moto.stepfunctions.parser.api import HistoryEventType, TaskTimedOutEventDetails
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+    StatesErrorName,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+    StatesErrorNameType,
+)
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.common.timeouts.heartbeat import Heartbeat
 from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import Timeout
@@ -238,6 +254,36 @@ def _serialized(method: Callable[..., Any]) -> Callable[..., Any]:
     return locked
 
 
+_original_heartbeat_wait = StateTaskServiceCallback._wait_for_task_token_heartbeat
+_original_callback_from_error = StateTaskServiceCallback._from_error
+
+
+def _heartbeat_wait(self: StateTaskServiceCallback, env: Any, callback_endpoint: Any,
+                    heartbeat_endpoint: Any) -> Any:
+    # The heartbeat endpoint exists by now, so a later answer wakes the wait; an earlier
+    # one only set the outcome, which is read here instead of being waited out.
+    outcome = callback_endpoint.get_outcome()
+    if outcome is not None:
+        return outcome
+    return _original_heartbeat_wait(self, env, callback_endpoint, heartbeat_endpoint)
+
+
+def _callback_from_error(self: StateTaskServiceCallback, env: Any, ex: Exception) -> Any:
+    if not isinstance(ex, HeartbeatTimeoutError):
+        return _original_callback_from_error(self, env, ex)
+    name = StatesErrorNameType.StatesHeartbeatTimeout
+    return FailureEvent(
+        env=env,
+        error_name=StatesErrorName(typ=name),
+        event_type=HistoryEventType.TaskTimedOut,
+        event_details=EventDetails(taskTimedOutEventDetails=TaskTimedOutEventDetails(
+            resourceType=self._get_sfn_resource_type(),
+            resource=self._get_sfn_resource(),
+            error=name.to_name(),
+        )),
+    )
+
+
 def install() -> None:
     """Apply every adaptation once per process; the running cloud is set through `state`."""
     if state.installed:
@@ -250,6 +296,8 @@ def install() -> None:
     retrier_decl.time = _ScaledSleep(retrier_decl.time)  # type: ignore[assignment]
     ExecutionWorker._get_evaluation_entrypoint = _parsed_once  # type: ignore[method-assign]
     BaseExecutionWorkerCommunication.terminated = _terminated  # type: ignore[method-assign]
+    StateTaskServiceCallback._wait_for_task_token_heartbeat = _heartbeat_wait  # type: ignore[method-assign]
+    StateTaskServiceCallback._from_error = _callback_from_error  # type: ignore[method-assign]
     json_path.parse = functools.lru_cache(maxsize=4096)(json_path.parse)
     dynamodb_models.copy = _NoTableCopy  # type: ignore[assignment]
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]

@@ -72,6 +72,8 @@ class QueuePoller:
                                        daemon=True)
         self.in_flight = 0
         self.batches = 0
+        # Called with each received message before delivery: drills redeliver or observe.
+        self.on_receive: list[Callable[[Message], None]] = []
         self._count_lock = threading.Lock()
 
     def start(self) -> None:
@@ -99,6 +101,8 @@ class QueuePoller:
             for message in messages:
                 moto_adaptations.hide_message(self.mapping.queue, message.receipt_handle,
                                               self.visibility)
+                for hook in list(self.on_receive):
+                    hook(message)
             with self._count_lock:
                 self.in_flight += len(messages)
             self.pool.submit(self._deliver, messages)

@@ -78,10 +78,18 @@ def cancel_order(command: CancelOrder, orders: OrderRepository, clock: Clock) ->
 
 def republish_pending(
     orders: OrderRepository, publisher: EventPublisher, created_before: str, limit: int = 100
-) -> list[str]:
-    """Emit OrderCreated again for orders whose saga never claimed them; the ids emitted."""
-    emitted = []
+) -> tuple[list[str], dict[str, Exception]]:
+    """Emit OrderCreated again for orders no saga claimed: the ids emitted, and those that failed.
+
+    One order the bus refuses does not keep the others from being emitted.
+    """
+    emitted: list[str] = []
+    failed: dict[str, Exception] = {}
     for order in orders.pending_before(created_before, limit):
-        publisher.publish(OrderCreated.detail_type, OrderCreated(order).detail())
+        try:
+            publisher.publish(OrderCreated.detail_type, OrderCreated(order).detail())
+        except Exception as exc:  # noqa: BLE001 - reported to the caller, who fails the run
+            failed[order.order_id] = exc
+            continue
         emitted.append(order.order_id)
-    return emitted
+    return emitted, failed
