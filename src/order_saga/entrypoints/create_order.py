@@ -52,7 +52,7 @@ def place(body: str | None, key: str | None) -> dict[str, Any]:
 @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=idempotency)
 def place_once(request: dict[str, Any]) -> dict[str, Any]:
     """The first response for a key is stored; a repeat with the same body gets it back."""
-    return place(request["body"], request["key"])
+    return place(request["body"], request["idempotencyKey"])
 
 
 @logger.inject_lambda_context
@@ -64,8 +64,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         key = header(event, "Idempotency-Key")
         if key is None:
             return place(body, None)
-        parse_place_order(body)
-        return place_once(request={"key": check_idempotency_key(key), "body": body})
+        customer_id = parse_place_order(body).customer_id
+        # Keys are the customer's own: two customers may use the same key for different orders.
+        return place_once(request={
+            "key": f"{customer_id}:{check_idempotency_key(key)}", "idempotencyKey": key, "body": body
+        })
     except ValidationError as exc:
         return invalid(exc)
     except IdempotencyValidationError:

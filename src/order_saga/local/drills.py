@@ -528,3 +528,11 @@ def main(root: str, only: str | None, as_json: bool) -> int:
                   f"{' > '.join(r.observed_path)}")
         print(f"{len(reports) - len(failed)} passed, {len(failed)} failed in {seconds:.1f} s")
     return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    # `python -m order_saga.local.drills --table` prints the README's drill table.
+    if sys.argv[1:] == ["--table"]:
+        print(markdown_table(load_cells(SCENARIOS)))
+    else:
+        sys.exit(main(".", None, "--json" in sys.argv[1:]))
