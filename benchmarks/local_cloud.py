@@ -39,8 +39,13 @@ def saga_latencies(sagas: int) -> tuple[list[float], float]:
     from order_saga.local.demo import http_event
     from order_saga.local.seeding import seed
 
-    body = json.dumps({"customerId": "CUST-BENCH", "currency": "EUR",
-                       "lines": [{"sku": "SKU-BENCH", "quantity": 1, "unitPrice": "1.00"}]})
+    body = json.dumps(
+        {
+            "customerId": "CUST-BENCH",
+            "currency": "EUR",
+            "lines": [{"sku": "SKU-BENCH", "quantity": 1, "unitPrice": "1.00"}],
+        }
+    )
     with LocalCloud(ROOT, clock_scale=0.01) as cloud:
         seed(cloud, {"SKU-BENCH": 10 * sagas + 10}, {"CUST-BENCH": 1000 * sagas + 1000}, "EUR")
 
@@ -73,16 +78,25 @@ def main() -> None:
 
     demo = demo_wall_seconds(args.runs)
     median_demo = statistics.median(demo)
-    print(f"order-saga demo, wall time, fresh process: median {median_demo:.2f} s over {args.runs} runs "
-          f"(min {min(demo):.2f}, max {max(demo):.2f}); target < {DEMO_TARGET_SECONDS:.0f} s: "
-          f"{'met' if median_demo < DEMO_TARGET_SECONDS else 'NOT met'}")
+    print(
+        f"order-saga demo, wall time, fresh process: median {median_demo:.2f} s "
+        f"over {args.runs} runs "
+        f"(min {min(demo):.2f}, max {max(demo):.2f}); target < {DEMO_TARGET_SECONDS:.0f} s: "
+        f"{'met' if median_demo < DEMO_TARGET_SECONDS else 'NOT met'}"
+    )
     latencies, back_to_back = saga_latencies(args.sagas)
     median_latency = statistics.median(latencies)
     per_second = 1.0 / median_latency
-    print(f"whole sagas one after another (API call to terminal status): median {median_latency * 1000:.1f} ms "
-          f"= {per_second:.1f} sagas/s over {args.sagas}; target >= {SAGAS_PER_SECOND_TARGET:.0f}: "
-          f"{'met' if per_second >= SAGAS_PER_SECOND_TARGET else 'NOT met'}")
-    print(f"whole sagas placed back to back, then awaited: {back_to_back:.1f} sagas/s over {args.sagas}")
+    print(
+        "whole sagas one after another (API call to terminal status): "
+        f"median {median_latency * 1000:.1f} ms "
+        f"= {per_second:.1f} sagas/s over {args.sagas}; target >= {SAGAS_PER_SECOND_TARGET:.0f}: "
+        f"{'met' if per_second >= SAGAS_PER_SECOND_TARGET else 'NOT met'}"
+    )
+    print(
+        f"whole sagas placed back to back, then awaited: {back_to_back:.1f} sagas/s "
+        f"over {args.sagas}"
+    )
 
 
 if __name__ == "__main__":

@@ -15,16 +15,25 @@ from order_saga.local.faults import wrap_port
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4)
+    ),
     max_leaves=12,
 )
 bad_lines = st.one_of(
     json_values,
-    st.lists(st.fixed_dictionaries({
-        "sku": st.one_of(st.text(), st.integers(), st.none()),
-        "quantity": st.one_of(st.integers(), st.floats(), st.text(), st.booleans()),
-        "unitPrice": st.one_of(st.text(), st.floats(allow_nan=True), st.integers(max_value=0)),
-    }), max_size=60),
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "sku": st.one_of(st.text(), st.integers(), st.none()),
+                "quantity": st.one_of(st.integers(), st.floats(), st.text(), st.booleans()),
+                "unitPrice": st.one_of(
+                    st.text(), st.floats(allow_nan=True), st.integers(max_value=0)
+                ),
+            }
+        ),
+        max_size=60,
+    ),
 )
 bad_orders = st.fixed_dictionaries(
     {},
@@ -47,7 +56,9 @@ bodies = st.one_of(
 
 
 def count_orders(cloud: LocalCloud) -> int:
-    return int(cloud.client("dynamodb").scan(TableName=cloud.ref("OrdersTable"), Select="COUNT")["Count"])
+    return int(
+        cloud.client("dynamodb").scan(TableName=cloud.ref("OrdersTable"), Select="COUNT")["Count"]
+    )
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))

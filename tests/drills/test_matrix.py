@@ -17,7 +17,13 @@ CELLS = load_cells(ROOT / SCENARIOS)
 def test_the_matrix_has_at_least_30_cells_over_every_point() -> None:
     assert len(CELLS) >= 30
     assert {cell.point for cell in CELLS} == {
-        "reserve", "charge", "confirm", "release", "refund", "emit", "start"
+        "reserve",
+        "charge",
+        "confirm",
+        "release",
+        "refund",
+        "emit",
+        "start",
     }
 
 
@@ -30,12 +36,18 @@ def test_each_drill_follows_its_path_and_keeps_every_invariant(
     assert report.problems == [], report.observed_path
     assert report.observed_path == report.expected_path
     assert (report.observed_status, report.observed_reason) == (
-        report.expected_status, report.expected_reason
+        report.expected_status,
+        report.expected_reason,
     )
     broken = [name for name, held in report.invariants.items() if not held]
     assert broken == [], f"invariants broken: {broken}"
-    assert {"terminal", "stock conserved", "money conserved", "effects once",
-            "undone or done"} <= set(report.invariants)
+    assert {
+        "terminal",
+        "stock conserved",
+        "money conserved",
+        "effects once",
+        "undone or done",
+    } <= set(report.invariants)
 
 
 def test_the_readme_drill_table_is_generated_from_the_scenarios() -> None:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
-
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -34,16 +33,22 @@ def test_two_hundred_concurrent_orders_for_fifty_units_confirm_exactly_fifty(
     seed(drill_cloud, {"SKU-RACE": UNITS}, dict.fromkeys(customers, 10_000), "EUR")
 
     def place(customer: str) -> str:
-        body = json.dumps({"customerId": customer, "currency": "EUR",
-                           "lines": [{"sku": "SKU-RACE", "quantity": 1, "unitPrice": "9.99"}]})
+        body = json.dumps(
+            {
+                "customerId": customer,
+                "currency": "EUR",
+                "lines": [{"sku": "SKU-RACE", "quantity": 1, "unitPrice": "9.99"}],
+            }
+        )
         response = drill_cloud.invoke("CreateOrderFunction", http_event("POST", "/orders", body))
         assert response["statusCode"] == 202, response
         return str(json.loads(response["body"])["orderId"])
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         order_ids = list(pool.map(place, customers))
-    results = [drill_cloud.wait_for_saga(order_id, timeout=120, with_path=False)
-               for order_id in order_ids]
+    results = [
+        drill_cloud.wait_for_saga(order_id, timeout=120, with_path=False) for order_id in order_ids
+    ]
 
     confirmed = [r for r in results if r.status == "CONFIRMED"]
     cancelled = [r for r in results if r.status == "CANCELLED"]

@@ -20,7 +20,9 @@ from .test_events import EVENTS, ROOT, check_response, function_for
 def test_local_invoke_prints_the_handler_response_for_each_sample(
     path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status = main(["--root", str(ROOT), "local", "invoke", str(function_for(path)), "-e", str(path)])
+    status = main(
+        ["--root", str(ROOT), "local", "invoke", str(function_for(path)), "-e", str(path)]
+    )
     out = capsys.readouterr().out
     assert status == 0
     check_response(path, json.loads(path.read_text()), json.loads(out))
@@ -29,8 +31,14 @@ def test_local_invoke_prints_the_handler_response_for_each_sample(
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["local", "invoke", "NoSuchFunction", "-e", "events/get-order-valid.json"], "unknown function"),
-        (["local", "invoke", "GetOrderFunction", "-e", "events/missing.json"], "cannot read event file"),
+        (
+            ["local", "invoke", "NoSuchFunction", "-e", "events/get-order-valid.json"],
+            "unknown function",
+        ),
+        (
+            ["local", "invoke", "GetOrderFunction", "-e", "events/missing.json"],
+            "cannot read event file",
+        ),
         (["local", "invoke", "GetOrderFunction", "-e", "template.yaml"], "is not valid JSON"),
     ],
     ids=["unknown function", "missing file", "not JSON"],
@@ -48,8 +56,17 @@ def test_a_template_the_emulator_cannot_deploy_is_one_line_and_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "template.yaml").write_text("Resources: [not, a, mapping]\n")
-    status = main(["--root", str(tmp_path), "local", "invoke", "GetOrderFunction",
-                   "-e", str(ROOT / "events" / "get-order-valid.json")])
+    status = main(
+        [
+            "--root",
+            str(tmp_path),
+            "local",
+            "invoke",
+            "GetOrderFunction",
+            "-e",
+            str(ROOT / "events" / "get-order-valid.json"),
+        ]
+    )
     err = capsys.readouterr().err.strip()
     assert status == 2 and "no Resources section" in err and len(err.splitlines()) == 1
 
@@ -61,4 +78,6 @@ def test_start_api_on_a_port_in_use_says_so_in_one_line(capsys: pytest.CaptureFi
         port = taken.getsockname()[1]
         status = main(["local", "start-api", "--port", str(port)])
     err = capsys.readouterr().err.strip()
-    assert status == 2 and f"cannot listen on 127.0.0.1:{port}" in err and len(err.splitlines()) == 1
+    assert (
+        status == 2 and f"cannot listen on 127.0.0.1:{port}" in err and len(err.splitlines()) == 1
+    )

@@ -65,7 +65,9 @@ def test_every_sample_event_names_a_function_of_the_template() -> None:
 
 
 @pytest.mark.parametrize("path", [p for p in EVENTS if function_for(p)], ids=lambda p: p.stem)
-def test_each_sample_event_gets_the_answer_its_handler_promises(cloud: LocalCloud, path: Path) -> None:
+def test_each_sample_event_gets_the_answer_its_handler_promises(
+    cloud: LocalCloud, path: Path
+) -> None:
     event = json.loads(path.read_text())
     response = cloud.invoke(str(function_for(path)), event)
     check_response(path, event, response)
@@ -74,9 +76,16 @@ def test_each_sample_event_gets_the_answer_its_handler_promises(cloud: LocalClou
 def test_the_order_created_sample_starts_a_saga_that_runs_to_its_end(cloud: LocalCloud) -> None:
     event = json.loads((ROOT / "events" / "order-created.json").read_text())
     detail = event["detail"]
-    cloud.client("events").put_events(Entries=[{
-        "EventBusName": cloud.ref("OrdersEventBus"), "Source": event["source"],
-        "DetailType": event["detail-type"], "Detail": json.dumps(detail)}])
+    cloud.client("events").put_events(
+        Entries=[
+            {
+                "EventBusName": cloud.ref("OrdersEventBus"),
+                "Source": event["source"],
+                "DetailType": event["detail-type"],
+                "Detail": json.dumps(detail),
+            }
+        ]
+    )
     import time
 
     deadline = time.monotonic() + 20

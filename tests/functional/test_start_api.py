@@ -26,10 +26,13 @@ def base_url(cloud: LocalCloud) -> Iterator[str]:
     server.server_close()
 
 
-def request(url: str, method: str = "GET", body: dict[str, object] | None = None) -> tuple[int, dict[str, object]]:
+def request(
+    url: str, method: str = "GET", body: dict[str, object] | None = None
+) -> tuple[int, dict[str, object]]:
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method,
-                                 headers={"content-type": "application/json"})
+    req = urllib.request.Request(
+        url, data=data, method=method, headers={"content-type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(req, timeout=10) as response:  # noqa: S310 - loopback only
             return response.status, json.loads(response.read())
@@ -37,11 +40,19 @@ def request(url: str, method: str = "GET", body: dict[str, object] | None = None
         return error.code, json.loads(error.read())
 
 
-def test_post_starts_a_real_saga_and_get_shows_it_reach_its_end(cloud: LocalCloud, base_url: str) -> None:
+def test_post_starts_a_real_saga_and_get_shows_it_reach_its_end(
+    cloud: LocalCloud, base_url: str
+) -> None:
     seed(cloud, {"SKU-API-1": 5}, {"CUST-API-1": 10_000}, "EUR")
-    status, body = request(f"{base_url}/orders", "POST", {
-        "customerId": "CUST-API-1", "currency": "EUR",
-        "lines": [{"sku": "SKU-API-1", "quantity": 2, "unitPrice": "3.00"}]})
+    status, body = request(
+        f"{base_url}/orders",
+        "POST",
+        {
+            "customerId": "CUST-API-1",
+            "currency": "EUR",
+            "lines": [{"sku": "SKU-API-1", "quantity": 2, "unitPrice": "3.00"}],
+        },
+    )
     assert status == 202 and body["status"] == "PENDING"
     deadline = time.monotonic() + 20
     seen = []

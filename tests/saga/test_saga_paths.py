@@ -32,28 +32,94 @@ class Case:
 
 
 CASES = [
-    Case("confirmed", 2, 10_000, None, "CONFIRMED", None,
-         (*CLAIM, "Reserve inventory", "Charge payment", "Confirm order",
-          "Publish OrderConfirmed", "Order confirmed"), charged=True, reserved=True),
-    Case("out of stock", 11, 10_000, None, "CANCELLED", "OutOfStockError",
-         (*CLAIM, "Reserve inventory", *CANCELLED_TAIL), charged=False, reserved=False),
-    Case("payment declined", 2, 100, None, "CANCELLED", "PaymentDeclinedError",
-         (*CLAIM, "Reserve inventory", "Charge payment", "Release inventory", *CANCELLED_TAIL),
-         charged=False, reserved=False),
-    Case("technical failure at confirm", 2, 10_000,
-         ("OrderWorkerFunction", "orders", "confirm"), "CANCELLED", "InjectedFaultError",
-         (*CLAIM, "Reserve inventory", "Charge payment", "Confirm order", "Refund payment",
-          "Release inventory", *CANCELLED_TAIL), charged=False, reserved=False),
-    Case("technical failure at charge", 2, 10_000,
-         ("PaymentWorkerFunction", "ledger", "charge"), "CANCELLED", "InjectedFaultError",
-         (*CLAIM, "Reserve inventory", "Charge payment", "Refund payment",
-          "Release inventory", *CANCELLED_TAIL), charged=False, reserved=False),
+    Case(
+        "confirmed",
+        2,
+        10_000,
+        None,
+        "CONFIRMED",
+        None,
+        (
+            *CLAIM,
+            "Reserve inventory",
+            "Charge payment",
+            "Confirm order",
+            "Publish OrderConfirmed",
+            "Order confirmed",
+        ),
+        charged=True,
+        reserved=True,
+    ),
+    Case(
+        "out of stock",
+        11,
+        10_000,
+        None,
+        "CANCELLED",
+        "OutOfStockError",
+        (*CLAIM, "Reserve inventory", *CANCELLED_TAIL),
+        charged=False,
+        reserved=False,
+    ),
+    Case(
+        "payment declined",
+        2,
+        100,
+        None,
+        "CANCELLED",
+        "PaymentDeclinedError",
+        (*CLAIM, "Reserve inventory", "Charge payment", "Release inventory", *CANCELLED_TAIL),
+        charged=False,
+        reserved=False,
+    ),
+    Case(
+        "technical failure at confirm",
+        2,
+        10_000,
+        ("OrderWorkerFunction", "orders", "confirm"),
+        "CANCELLED",
+        "InjectedFaultError",
+        (
+            *CLAIM,
+            "Reserve inventory",
+            "Charge payment",
+            "Confirm order",
+            "Refund payment",
+            "Release inventory",
+            *CANCELLED_TAIL,
+        ),
+        charged=False,
+        reserved=False,
+    ),
+    Case(
+        "technical failure at charge",
+        2,
+        10_000,
+        ("PaymentWorkerFunction", "ledger", "charge"),
+        "CANCELLED",
+        "InjectedFaultError",
+        (
+            *CLAIM,
+            "Reserve inventory",
+            "Charge payment",
+            "Refund payment",
+            "Release inventory",
+            *CANCELLED_TAIL,
+        ),
+        charged=False,
+        reserved=False,
+    ),
 ]
 
 
 def place(cloud: LocalCloud, customer: str, sku: str, quantity: int, key: str | None = None) -> str:
-    body = json.dumps({"customerId": customer, "currency": "EUR",
-                       "lines": [{"sku": sku, "quantity": quantity, "unitPrice": "2.50"}]})
+    body = json.dumps(
+        {
+            "customerId": customer,
+            "currency": "EUR",
+            "lines": [{"sku": sku, "quantity": quantity, "unitPrice": "2.50"}],
+        }
+    )
     headers = {"Idempotency-Key": key} if key else None
     response = cloud.invoke("CreateOrderFunction", http_event("POST", "/orders", body, headers))
     assert response["statusCode"] == 202, response
@@ -100,8 +166,12 @@ def test_a_transient_failure_is_retried_and_the_order_still_confirms(cloud: Loca
     key = uuid.uuid4().hex
     ledger = wrap_port(cloud.container_of("PaymentWorkerFunction"), "ledger")
     order_id = new_order_id(customer, key)
-    ledger.inject("charge", order_id, ParticipantUnavailableError("throttled"),
-                ParticipantUnavailableError("throttled"))
+    ledger.inject(
+        "charge",
+        order_id,
+        ParticipantUnavailableError("throttled"),
+        ParticipantUnavailableError("throttled"),
+    )
 
     place(cloud, customer, sku, 3, key)
     saga = cloud.wait_for_saga(order_id, timeout=20)
@@ -127,11 +197,16 @@ def test_a_compensation_that_fails_for_good_parks_the_order(cloud: LocalCloud) -
 
     assert saga.status == "COMPENSATION_FAILED"
     assert saga.execution_status == "FAILED"
-    assert saga.path[-4:] == ("Release inventory", "Mark compensation failed",
-                              "Park on saga failures queue", "Compensation failed")
+    assert saga.path[-4:] == (
+        "Release inventory",
+        "Mark compensation failed",
+        "Park on saga failures queue",
+        "Compensation failed",
+    )
     sqs = cloud.client("sqs")
-    messages = sqs.receive_message(QueueUrl=cloud.ref("SagaFailuresQueue"),
-                                   MaxNumberOfMessages=10)["Messages"]
+    messages = sqs.receive_message(QueueUrl=cloud.ref("SagaFailuresQueue"), MaxNumberOfMessages=10)[
+        "Messages"
+    ]
     parked = [json.loads(m["Body"]) for m in messages]
     assert order_id in [p["orderId"] for p in parked]
     assert stock(cloud, [sku]) == {sku: 8}, "the reservation stays held until a person acts"
@@ -144,14 +219,25 @@ def test_a_duplicated_order_created_event_starts_no_second_saga(cloud: LocalClou
     cloud.wait_for_saga(order_id, timeout=20)
     order = cloud.order(order_id)
     assert order is not None
-    detail = {"orderId": order_id, "customerId": customer,
-              "lines": [{"sku": sku, "quantity": 1, "unitPrice": 250}],
-              "total": {"amount": 250, "currency": "EUR"}, "createdAt": order["createdAt"]}
+    detail = {
+        "orderId": order_id,
+        "customerId": customer,
+        "lines": [{"sku": sku, "quantity": 1, "unitPrice": 250}],
+        "total": {"amount": 250, "currency": "EUR"},
+        "createdAt": order["createdAt"],
+    }
     events = cloud.client("events")
     for _ in range(2):
-        events.put_events(Entries=[{"EventBusName": cloud.ref("OrdersEventBus"),
-                                    "Source": "order-saga.orders", "DetailType": "OrderCreated",
-                                    "Detail": json.dumps(detail)}])
+        events.put_events(
+            Entries=[
+                {
+                    "EventBusName": cloud.ref("OrdersEventBus"),
+                    "Source": "order-saga.orders",
+                    "DetailType": "OrderCreated",
+                    "Detail": json.dumps(detail),
+                }
+            ]
+        )
 
     mine = wait_for_executions(cloud, order_id, count=3)
 

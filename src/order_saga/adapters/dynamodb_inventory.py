@@ -80,8 +80,11 @@ class DynamoDBInventoryStore:
             return True
         if codes and codes[0] == "ConditionalCheckFailed":
             return False
-        short = [line.sku for line, code in zip(lines, codes[1:], strict=False)
-                 if code == "ConditionalCheckFailed"]
+        short = [
+            line.sku
+            for line, code in zip(lines, codes[1:], strict=False)
+            if code == "ConditionalCheckFailed"
+        ]
         raise OutOfStockError(short or [line.sku for line in lines])
 
     def release(self, order_id: str) -> bool:

@@ -85,8 +85,14 @@ class DynamoDBOrderRepository:
             raise
         return None if item is None else item_to_order(item)
 
-    def _set_status(self, order_id: str, status: OrderStatus, allowed: list[str], now: str,
-                    reason: str | None = None) -> bool:
+    def _set_status(
+        self,
+        order_id: str,
+        status: OrderStatus,
+        allowed: list[str],
+        now: str,
+        reason: str | None = None,
+    ) -> bool:
         names = {"#s": "status"}
         values: dict[str, Any] = {":new": status.value, ":now": now}
         update = "SET #s = :new, updatedAt = :now"
@@ -148,4 +154,3 @@ class DynamoDBOrderRepository:
             raise_if_transient(exc)
             raise
         return [item_to_order(item) for item in response.get("Items", [])]
-

@@ -118,9 +118,7 @@ def _money(body: dict[str, Any]) -> Money:
     amount = body.get("amount")
     if not isinstance(amount, dict):
         raise InvalidCommandError("'amount' must be an object with amount and currency")
-    return Money(
-        _positive_int(amount.get("amount"), "amount.amount"), _text(amount, "currency", 3)
-    )
+    return Money(_positive_int(amount.get("amount"), "amount.amount"), _text(amount, "currency", 3))
 
 
 def _build(action: str, body: dict[str, Any]) -> Command:

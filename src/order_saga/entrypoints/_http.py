@@ -38,7 +38,9 @@ def respond(status: int, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def invalid(error: ValidationError) -> dict[str, Any]:
-    return respond(400, {"message": "invalid request", "errors": [e.to_dict() for e in error.errors]})
+    return respond(
+        400, {"message": "invalid request", "errors": [e.to_dict() for e in error.errors]}
+    )
 
 
 def internal_error() -> dict[str, Any]:

@@ -8,7 +8,11 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
@@ -28,6 +32,15 @@ from order_saga.service_layer.ports import TaskReporter
 from order_saga.service_layer.worker import settle
 
 IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600
+
+
+def closed_token_logger(logger: Logger) -> Callable[[str], None]:
+    """What a worker does with an answer nobody waits for any more: a warning, nothing else."""
+
+    def log(code: str) -> None:
+        logger.warning("the saga no longer waits for this report (%s); dropped", code)
+
+    return log
 
 
 class ParticipantWorker:
@@ -63,10 +76,15 @@ class ParticipantWorker:
 
         self._execute_once = execute_once
 
-    def handle_batch(self, event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    def handle_batch(
+        self, event: dict[str, Any], context: LambdaContext
+    ) -> PartialItemFailureResponse:
         self.idempotency.register_lambda_context(context)
         return process_partial_response(
-            event=event, record_handler=self._handle_record, processor=self.processor, context=context
+            event=event,
+            record_handler=self._handle_record,
+            processor=self.processor,
+            context=context,
         )
 
     def _handle_record(self, record: SQSRecord) -> str:
@@ -89,13 +107,12 @@ class ParticipantWorker:
                 retry_later=(IdempotencyAlreadyInProgressError, IdempotencyPersistenceLayerError),
             )
             self.logger.info("%s settled as %s", envelope.action, outcome)
-            self.metrics.add_metric(name=f"{envelope.action}{outcome}", unit=MetricUnit.Count, value=1)
+            self.metrics.add_metric(
+                name=f"{envelope.action}{outcome}", unit=MetricUnit.Count, value=1
+            )
         finally:
             self.logger.remove_keys(["order_id", "action"])
         return outcome
 
     def _log_unexpected(self, exc: Exception) -> None:
         self.logger.exception("unexpected failure: %s", type(exc).__name__)
-
-    def log_closed_token(self, code: str) -> None:
-        self.logger.warning("the saga no longer waits for this report (%s); dropped", code)

@@ -1,4 +1,4 @@
-"""CreateOrder: POST /orders validates, stores the order PENDING, emits OrderCreated, answers 202."""
+"""CreateOrder: POST /orders validates, stores PENDING, emits OrderCreated, answers 202."""
 
 from __future__ import annotations
 
@@ -43,13 +43,17 @@ def place(body: str | None, key: str | None) -> dict[str, Any]:
     )
     logger.append_keys(order_id=placed.order.order_id)
     if placed.emit_error is not None:
-        logger.error("OrderCreated not emitted; the republisher will retry", exc_info=placed.emit_error)
+        logger.error(
+            "OrderCreated not emitted; the republisher will retry", exc_info=placed.emit_error
+        )
         metrics.add_metric(name="OrderCreatedNotEmitted", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="OrdersAccepted", unit=MetricUnit.Count, value=1)
     return respond(202, {"orderId": placed.order.order_id, "status": placed.order.status.value})
 
 
-@idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=idempotency)
+@idempotent_function(
+    data_keyword_argument="request", persistence_store=persistence, config=idempotency
+)
 def place_once(request: dict[str, Any]) -> dict[str, Any]:
     """The first response for a key is stored; a repeat with the same body gets it back."""
     return place(request["body"], request["idempotencyKey"])
@@ -66,9 +70,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             return place(body, None)
         customer_id = parse_place_order(body).customer_id
         # Keys are the customer's own: two customers may use the same key for different orders.
-        return place_once(request={
-            "key": f"{customer_id}:{check_idempotency_key(key)}", "idempotencyKey": key, "body": body
-        })
+        return place_once(
+            request={
+                "key": f"{customer_id}:{check_idempotency_key(key)}",
+                "idempotencyKey": key,
+                "body": body,
+            }
+        )
     except ValidationError as exc:
         return invalid(exc)
     except IdempotencyValidationError:

@@ -19,6 +19,7 @@ GRACE = timedelta(minutes=2)
 class RepublishFailedError(Exception):
     """Some stuck orders could not be emitted again in this run."""
 
+
 logger = Logger()
 metrics = Metrics()
 container = orders_container()
@@ -40,8 +41,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     for order_id in emitted:
         logger.warning("OrderCreated emitted again for %s", order_id, extra={"order_id": order_id})
     for order_id, error in failed.items():
-        logger.error("OrderCreated not emitted again for %s", order_id,
-                     extra={"order_id": order_id}, exc_info=error)
+        logger.error(
+            "OrderCreated not emitted again for %s",
+            order_id,
+            extra={"order_id": order_id},
+            exc_info=error,
+        )
     metrics.add_metric(name="OrdersRepublished", unit=MetricUnit.Count, value=len(emitted))
     if failed:
         # A failed run shows in the function's Errors metric; the next schedule tries again.

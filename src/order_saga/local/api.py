@@ -1,4 +1,4 @@
-"""`order-saga local start-api`: the template's HTTP routes on 127.0.0.1, like `sam local start-api`."""
+"""`order-saga local start-api`: the template's HTTP routes on 127.0.0.1, as sam serves them."""
 
 from __future__ import annotations
 
@@ -32,7 +32,9 @@ class LocalApi:
             (route.method, route_pattern(route.path), route) for route in cloud.deployment.routes
         ]
 
-    def handle(self, method: str, path: str, headers: dict[str, str], body: str | None) -> tuple[int, dict[str, str], str]:
+    def handle(
+        self, method: str, path: str, headers: dict[str, str], body: str | None
+    ) -> tuple[int, dict[str, str], str]:
         known_path = False
         for route_method, pattern, route in self.routes:
             match = pattern.match(path)
@@ -46,10 +48,18 @@ class LocalApi:
             try:
                 response = self.cloud.invoke(route.function, event)
             except HandlerError:
-                return 500, {"content-type": "application/json"}, json.dumps({"message": "Internal Server Error"})
+                return (
+                    500,
+                    {"content-type": "application/json"},
+                    json.dumps({"message": "Internal Server Error"}),
+                )
             return _proxy_response(response)
         status = 405 if known_path else 404
-        return status, {"content-type": "application/json"}, json.dumps({"message": "Not Found" if status == 404 else "Method Not Allowed"})
+        return (
+            status,
+            {"content-type": "application/json"},
+            json.dumps({"message": "Not Found" if status == 404 else "Method Not Allowed"}),
+        )
 
 
 def _proxy_response(response: Any) -> tuple[int, dict[str, str], str]:
@@ -69,7 +79,9 @@ def serve(cloud: LocalCloud, port: int) -> ThreadingHTTPServer:
         def _serve(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             if length > MAX_BODY_BYTES:
-                self._write(413, {"content-type": "application/json"}, '{"message": "Request too large"}')
+                self._write(
+                    413, {"content-type": "application/json"}, '{"message": "Request too large"}'
+                )
                 return
             body = self.rfile.read(length).decode("utf-8", errors="replace") if length else None
             headers = {key.lower(): value for key, value in self.headers.items()}
@@ -93,7 +105,10 @@ def serve(cloud: LocalCloud, port: int) -> ThreadingHTTPServer:
         do_DELETE = _serve
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib's name
-            print(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}", flush=True,
-                  file=cloud.runtime.logs.terminal if cloud.runtime else None)
+            print(
+                f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}",
+                flush=True,
+                file=cloud.runtime.logs.terminal if cloud.runtime else None,
+            )
 
     return ThreadingHTTPServer(("127.0.0.1", port), Handler)

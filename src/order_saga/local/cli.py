@@ -21,25 +21,38 @@ def _parser() -> argparse.ArgumentParser:
         prog="order-saga",
         description="Run the order saga on this machine: no Docker, no AWS account.",
     )
-    parser.add_argument("--root", default=".", help="project folder holding template.yaml (default: .)")
+    parser.add_argument(
+        "--root", default=".", help="project folder holding template.yaml (default: .)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="place four sample orders and show how each saga ended")
     demo.add_argument("--json", action="store_true", help="print the result as JSON")
-    demo.add_argument("--clock-scale", type=float, default=DEFAULT_CLOCK_SCALE,
-                      help=f"saga timers run at this fraction of real time (default {DEFAULT_CLOCK_SCALE})")
+    demo.add_argument(
+        "--clock-scale",
+        type=float,
+        default=DEFAULT_CLOCK_SCALE,
+        help=f"saga timers run at this fraction of real time (default {DEFAULT_CLOCK_SCALE})",
+    )
 
     local = commands.add_parser("local", help="sam local equivalents on the embedded emulator")
     local_commands = local.add_subparsers(dest="local_command", required=True, metavar="COMMAND")
     invoke = local_commands.add_parser("invoke", help="invoke one function with an event file")
     invoke.add_argument("function", metavar="FUNCTION", help="logical id, e.g. CreateOrderFunction")
-    invoke.add_argument("-e", "--event", required=True, help="event file, e.g. events/create-order-valid.json")
+    invoke.add_argument(
+        "-e", "--event", required=True, help="event file, e.g. events/create-order-valid.json"
+    )
     api = local_commands.add_parser("start-api", help="serve the HTTP routes on 127.0.0.1")
     api.add_argument("--port", "-p", type=int, default=3000, help="port (default 3000)")
-    api.add_argument("--clock-scale", type=float, default=1.0,
-                     help="saga timers run at this fraction of real time (default 1.0, real time)")
-    api.add_argument("--seed", action="store_true",
-                     help="put the demo's stock and balances in the tables first")
+    api.add_argument(
+        "--clock-scale",
+        type=float,
+        default=1.0,
+        help="saga timers run at this fraction of real time (default 1.0, real time)",
+    )
+    api.add_argument(
+        "--seed", action="store_true", help="put the demo's stock and balances in the tables first"
+    )
     drill = commands.add_parser("drill", help="run the saga failure drills and print the report")
     drill.add_argument("--only", metavar="PATTERN", help="run only the cells whose name matches")
     drill.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -47,30 +60,45 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
-    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip()
-             for row in [headers, ["-" * w for w in widths], *rows]]
+    widths = [
+        max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)
+    ]
+    lines = [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip()
+        for row in [headers, ["-" * w for w in widths], *rows]
+    ]
     return "\n".join(lines)
 
 
 def _print_demo(result: dict[str, Any]) -> None:
     rows = [
-        [o["orderId"][:8], o["scenario"], o["status"], o["reason"] or "-",
-         " > ".join(step for step in o["path"] if step != "Read order from event")]
+        [
+            o["orderId"][:8],
+            o["scenario"],
+            o["status"],
+            o["reason"] or "-",
+            " > ".join(step for step in o["path"] if step != "Read order from event"),
+        ]
         for o in result["orders"]
     ]
     print(_table(["order", "scenario", "status", "reason", "saga path"], rows))
     print()
     before, after = result["before"], result["after"]
-    stock_rows = [[sku, str(before["stock"][sku]), str(after["stock"][sku])] for sku in before["stock"]]
+    stock_rows = [
+        [sku, str(before["stock"][sku]), str(after["stock"][sku])] for sku in before["stock"]
+    ]
     print(_table(["sku", "stock before", "stock after"], stock_rows))
     print()
-    money_rows = [[c, f"{before['balances'][c] / 100:.2f}", f"{after['balances'][c] / 100:.2f}"]
-                  for c in before["balances"]]
+    money_rows = [
+        [c, f"{before['balances'][c] / 100:.2f}", f"{after['balances'][c] / 100:.2f}"]
+        for c in before["balances"]
+    ]
     print(_table(["customer", "balance before", "balance after"], money_rows))
     print()
-    print(f"{len(rows)} sagas in {result['elapsedSeconds']:.2f} s "
-          f"(engine start {result['engineStartSeconds']:.2f} s)")
+    print(
+        f"{len(rows)} sagas in {result['elapsedSeconds']:.2f} s "
+        f"(engine start {result['engineStartSeconds']:.2f} s)"
+    )
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -131,8 +159,11 @@ def _start_api(args: argparse.Namespace) -> int:
             seed(cloud, STOCK, BALANCES, CURRENCY)
         out = sys.stderr
         for route in cloud.deployment.routes:
-            print(f"  {route.method:6} http://127.0.0.1:{args.port}{route.path}  -> {route.function}"
-                  f"  (authorization {route.authorization} is not checked locally)", file=out)
+            print(
+                f"  {route.method:6} http://127.0.0.1:{args.port}{route.path}  -> {route.function}"
+                f"  (authorization {route.authorization} is not checked locally)",
+                file=out,
+            )
         print(f"serving on http://127.0.0.1:{args.port}; Ctrl-C stops", file=out, flush=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()

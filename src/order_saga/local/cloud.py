@@ -49,9 +49,15 @@ class SagaResult:
 class LocalCloud:
     """Deploys a SAM template on an in-process emulator and runs it until stopped."""
 
-    def __init__(self, root: Path | str = ".", template: str = "template.yaml",
-                 clock_scale: float = 1.0, parameters: dict[str, str] | None = None,
-                 stack_name: str = "order-saga-local", region: str = "us-east-1") -> None:
+    def __init__(
+        self,
+        root: Path | str = ".",
+        template: str = "template.yaml",
+        clock_scale: float = 1.0,
+        parameters: dict[str, str] | None = None,
+        stack_name: str = "order-saga-local",
+        region: str = "us-east-1",
+    ) -> None:
         if clock_scale <= 0:
             raise ValueError("clock_scale must be more than 0 (1.0 is real time)")
         self.root = Path(root).resolve()
@@ -85,15 +91,20 @@ class LocalCloud:
             raise RuntimeError("another local cloud is running in this process; stop it first")
         template = load_template(self.template_path)
         self._saved_environ = dict(os.environ)
-        os.environ.update({
-            "AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region,
-            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105
-            "AWS_SESSION_TOKEN": "testing", "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_DEV": "false",
-        })
+        os.environ.update(
+            {
+                "AWS_DEFAULT_REGION": self.region,
+                "AWS_REGION": self.region,
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105
+                "AWS_SESSION_TOKEN": "testing",
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_DEV": "false",
+            }
+        )
         # A Fail state or a caught task error is an outcome here, not an emulator error.
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
-        self._mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[arg-type]
+        self._mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[call-overload]
         self._mock.start()
         moto_adaptations.install()
         moto_adaptations.sign_no_requests()
@@ -105,8 +116,10 @@ class LocalCloud:
             Deployer(self.client, self.deployment).deploy(translated, self.parameters)
             code_roots = {code_uri_of(template, logical) for logical in self.deployment.functions}
             if len(code_roots) > 1:
-                raise TemplateError(f"functions use several CodeUri values {sorted(code_roots)}; "
-                                    "the local cloud supports one")
+                raise TemplateError(
+                    f"functions use several CodeUri values {sorted(code_roots)}; "
+                    "the local cloud supports one"
+                )
             code_root = self.root / (code_roots.pop() if code_roots else "src")
             self.runtime = LambdaRuntime(self.deployment.functions, code_root, self.region)
             self.runtime.start()
@@ -143,7 +156,8 @@ class LocalCloud:
     def client(self, service: str) -> Any:
         if service not in self._clients:
             self._clients[service] = boto3.client(
-                service, region_name=self.region,
+                service,
+                region_name=self.region,
                 config=Config(retries={"max_attempts": 1}, max_pool_connections=50),
             )
         return self._clients[service]
@@ -176,15 +190,19 @@ class LocalCloud:
         return self.runtime.module_of(spec)
 
     def container_of(self, function: str) -> Any:
-        """The composition root of a function's handler (its ports), cold-starting it when needed."""
+        """The composition root (the ports) of a function's handler, cold-starting it if needed."""
         return self.handler_module(function).container
 
     def _route_lambda(self, function_name: str, payload: bytes) -> bytes:
         assert self.runtime is not None  # noqa: S101
         spec = self.deployment.function_by_name_or_id(function_name)
         if spec is None:
-            return json.dumps({"errorType": "ResourceNotFoundException",
-                               "errorMessage": f"Function not found: {function_name}"}).encode()
+            return json.dumps(
+                {
+                    "errorType": "ResourceNotFoundException",
+                    "errorMessage": f"Function not found: {function_name}",
+                }
+            ).encode()
         return self.runtime.invoke_payload(spec, payload)
 
     def _start_pollers(self) -> None:
@@ -210,7 +228,10 @@ class LocalCloud:
                     in (mapping.get("FunctionResponseTypes") or []),
                     maximum_concurrency=int(scaling.get("MaximumConcurrency", 2)),
                 ),
-                backend, self.invoke, self.region, self.clock_scale,
+                backend,
+                self.invoke,
+                self.region,
+                self.clock_scale,
             )
             queue.lambda_event_source_mappings.clear()
             self.pollers.append(poller)
@@ -228,8 +249,12 @@ class LocalCloud:
 
     # ------------------------------------------------------------------ EventBridge targets
     def _deliver_target(self, rule: Any, target: dict[str, Any], event: dict[str, Any]) -> None:
-        thread = threading.Thread(target=self._deliver, args=(rule, target, event), daemon=True,
-                                  name=f"deliver-{target.get('Id')}")
+        thread = threading.Thread(
+            target=self._deliver,
+            args=(rule, target, event),
+            daemon=True,
+            name=f"deliver-{target.get('Id')}",
+        )
         self._deliveries = [t for t in self._deliveries if t.is_alive()] + [thread]
         thread.start()
 
@@ -255,7 +280,11 @@ class LocalCloud:
             raise ConnectionError(f"delivery refused on purpose for order {order_id}")
 
     def _dead_letter(self, rule: Any, target: dict[str, Any], payload: str, exc: Exception) -> None:
-        failure = {"rule": rule.name, "target": target["Arn"], "error": f"{type(exc).__name__}: {exc}"}
+        failure = {
+            "rule": rule.name,
+            "target": target["Arn"],
+            "error": f"{type(exc).__name__}: {exc}",
+        }
         self.delivery_failures.append(failure)
         dlq_arn = (target.get("DeadLetterConfig") or {}).get("Arn")
         if not dlq_arn:
@@ -277,12 +306,16 @@ class LocalCloud:
     def order(self, order_id: str) -> dict[str, Any] | None:
         """The order's item, read through the DynamoDB API."""
         table = self.ref("OrdersTable")
-        item = self.client("dynamodb").get_item(
-            TableName=table, Key={"orderId": {"S": order_id}}, ConsistentRead=True
-        ).get("Item")
+        item = (
+            self.client("dynamodb")
+            .get_item(TableName=table, Key={"orderId": {"S": order_id}}, ConsistentRead=True)
+            .get("Item")
+        )
         return None if item is None else _plain(item)
 
-    def wait_for_saga(self, order_id: str, timeout: float = 30.0, with_path: bool = True) -> SagaResult:
+    def wait_for_saga(
+        self, order_id: str, timeout: float = 30.0, with_path: bool = True
+    ) -> SagaResult:
         """Wait until the order is terminal and its execution has ended; raise at the deadline.
 
         The path comes from the execution history, which is costly to read: pass
@@ -307,9 +340,11 @@ class LocalCloud:
                 order_id=order_id,
                 status=last_status,
                 reason=peeked.get("reason"),  # type: ignore[union-attr]
-                execution_status=str(getattr(execution.exec_status, "value", execution.exec_status)),
+                execution_status=str(
+                    getattr(execution.exec_status, "value", execution.exec_status)
+                ),
                 path=self.saga_path(execution_arn) if with_path else (),
-                output=json.loads(output) if isinstance(output, str) and output else output,
+                output=_as_output(output),
             )
         raise SagaDeadlineError(f"order {order_id} is still {last_status} after {timeout:.1f} s")
 
@@ -321,8 +356,11 @@ class LocalCloud:
         item = table.get_item(DynamoType({"S": order_id})) if table is not None else None
         if item is None:
             return None
-        return {name: value.value for name, value in item.attrs.items()
-                if name in {"status", "executionId", "reason"}}
+        return {
+            name: value.value
+            for name, value in item.attrs.items()
+            if name in {"status", "executionId", "reason"}
+        }
 
     def _ended_execution(self, execution_arn: str) -> Any:
         """The emulator's execution once it has ended, else None."""
@@ -333,7 +371,8 @@ class LocalCloud:
             execution = backend.describe_execution(execution_arn)
         except Exception:  # noqa: BLE001 - not visible yet: keep waiting
             return None
-        status = getattr(execution.exec_status, "value", execution.exec_status)
+        raw = getattr(execution, "exec_status", None)
+        status = getattr(raw, "value", raw)
         return None if status in (None, "RUNNING") else execution
 
     def saga_path(self, execution_arn: str) -> tuple[str, ...]:
@@ -372,6 +411,13 @@ def _target_input(target: dict[str, Any], event: dict[str, Any]) -> str:
                 value = value[part]
         return json.dumps(value)
     return json.dumps(event)
+
+
+def _as_output(output: Any) -> dict[str, Any] | None:
+    """An execution's output as the API shows it (JSON), whatever moto keeps in memory."""
+    if isinstance(output, str) and output:
+        output = json.loads(output)
+    return output if isinstance(output, dict) else None
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:

@@ -27,11 +27,13 @@ class Scenario:
     fault_at_confirm: bool = False
 
     def body(self) -> str:
-        return json.dumps({
-            "customerId": self.customer_id,
-            "currency": CURRENCY,
-            "lines": [{"sku": s, "quantity": q, "unitPrice": p} for s, q, p in self.lines],
-        })
+        return json.dumps(
+            {
+                "customerId": self.customer_id,
+                "currency": CURRENCY,
+                "lines": [{"sku": s, "quantity": q, "unitPrice": p} for s, q, p in self.lines],
+            }
+        )
 
 
 SCENARIOS = (
@@ -42,9 +44,13 @@ SCENARIOS = (
 )
 
 
-def http_event(method: str, path: str, body: str | None = None,
-               headers: dict[str, str] | None = None,
-               path_parameters: dict[str, str] | None = None) -> dict[str, Any]:
+def http_event(
+    method: str,
+    path: str,
+    body: str | None = None,
+    headers: dict[str, str] | None = None,
+    path_parameters: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """An HTTP API payload 2.0 event, as API Gateway hands it to a function."""
     now = time.time()
     event: dict[str, Any] = {
@@ -52,13 +58,21 @@ def http_event(method: str, path: str, body: str | None = None,
         "routeKey": f"{method} {path if not path_parameters else '/orders/{orderId}'}",
         "rawPath": path,
         "rawQueryString": "",
-        "headers": {"content-type": "application/json", **{k.lower(): v for k, v in (headers or {}).items()}},
+        "headers": {
+            "content-type": "application/json",
+            **{k.lower(): v for k, v in (headers or {}).items()},
+        },
         "requestContext": {
             "accountId": "123456789012",
             "apiId": "local",
             "domainName": "127.0.0.1",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
-                     "sourceIp": "127.0.0.1", "userAgent": "order-saga"},
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "order-saga",
+            },
             "requestId": f"local-{now:.6f}",
             "routeKey": f"{method} {path}",
             "stage": "$default",
@@ -86,9 +100,12 @@ def run_demo(root: str = ".", clock_scale: float = 0.01, deadline: float = 20.0)
         for number, scenario in enumerate(SCENARIOS, start=1):
             key = f"demo-{number}-{time.time_ns()}"
             if scenario.fault_at_confirm:
-                # The Idempotency-Key names the order in advance, so the fault is armed before it runs.
-                order_store.inject("confirm", new_order_id(scenario.customer_id, key),
-                                 InjectedFaultError("the order store refused the write"))
+                # The Idempotency-Key names the order in advance: the fault is armed before it runs.
+                order_store.inject(
+                    "confirm",
+                    new_order_id(scenario.customer_id, key),
+                    InjectedFaultError("the order store refused the write"),
+                )
             event = http_event("POST", "/orders", scenario.body(), {"Idempotency-Key": key})
             response = cloud.invoke("CreateOrderFunction", event)
             if response["statusCode"] != 202:
@@ -97,14 +114,16 @@ def run_demo(root: str = ".", clock_scale: float = 0.01, deadline: float = 20.0)
         results = []
         for scenario, order_id in placed:
             saga = cloud.wait_for_saga(order_id, timeout=deadline)
-            results.append({
-                "scenario": scenario.name,
-                "orderId": order_id,
-                "status": saga.status,
-                "reason": saga.reason,
-                "execution": saga.execution_status,
-                "path": list(saga.path),
-            })
+            results.append(
+                {
+                    "scenario": scenario.name,
+                    "orderId": order_id,
+                    "status": saga.status,
+                    "reason": saga.reason,
+                    "execution": saga.execution_status,
+                    "path": list(saga.path),
+                }
+            )
         after = {"stock": stock(cloud, STOCK), "balances": balances(cloud, BALANCES)}
     return {
         "orders": results,

@@ -88,8 +88,9 @@ def _references(value: Any) -> set[str]:
 class Resolver:
     """Evaluates CloudFormation intrinsic functions against parameters and created resources."""
 
-    def __init__(self, template: dict[str, Any], deployment: Deployment,
-                 parameters: dict[str, str]) -> None:
+    def __init__(
+        self, template: dict[str, Any], deployment: Deployment, parameters: dict[str, str]
+    ) -> None:
         self.template = template
         self.deployment = deployment
         self.parameters = self._parameters(parameters)
@@ -111,12 +112,17 @@ class Resolver:
             else:
                 raise TemplateError(f"parameter {name} has no default and no value")
         region = self.deployment.region
-        values.update({
-            "AWS::Region": region, "AWS::AccountId": ACCOUNT_ID, "AWS::Partition": "aws",
-            "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": self.deployment.stack_name,
-            "AWS::StackId": f"arn:aws:cloudformation:{region}:{ACCOUNT_ID}:stack/"
-                            f"{self.deployment.stack_name}/local",
-        })
+        values.update(
+            {
+                "AWS::Region": region,
+                "AWS::AccountId": ACCOUNT_ID,
+                "AWS::Partition": "aws",
+                "AWS::URLSuffix": "amazonaws.com",
+                "AWS::StackName": self.deployment.stack_name,
+                "AWS::StackId": f"arn:aws:cloudformation:{region}:{ACCOUNT_ID}:stack/"
+                f"{self.deployment.stack_name}/local",
+            }
+        )
         return values
 
     def ref(self, name: str) -> Any:
@@ -153,7 +159,7 @@ class Resolver:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, inner), = value.items()
+            ((key, inner),) = value.items()
             if key == "Ref":
                 return self.ref(inner)
             if key == "Fn::GetAtt":
@@ -244,7 +250,9 @@ class Deployer:
             kind = resource["Type"]
             self.deployment.types[logical_id] = kind
             properties = resolver.resolve(resource.get("Properties", {}))
-            create = getattr(self, "_create_" + kind.replace("::", "_").replace("AWS_", "", 1), None)
+            create = getattr(
+                self, "_create_" + kind.replace("::", "_").replace("AWS_", "", 1), None
+            )
             if create is None:
                 self.deployment.not_emulated[logical_id] = kind
                 self.deployment.refs[logical_id] = self.physical_name(logical_id)
@@ -286,16 +294,25 @@ class Deployer:
                 TableName=name,
                 PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
             )
-        self._set(logical_id, name, Arn=description["TableArn"],
-                  StreamArn=description.get("LatestStreamArn", ""))
+        self._set(
+            logical_id,
+            name,
+            Arn=description["TableArn"],
+            StreamArn=description.get("LatestStreamArn", ""),
+        )
 
     # ------------------------------------------------------------ SQS
     def _create_SQS_Queue(self, logical_id: str, p: dict[str, Any]) -> None:
         name = p.get("QueueName") or self.physical_name(logical_id, 80)
-        attributes = {
+        attributes: dict[str, str] = {
             key: str(p[key]).lower() if isinstance(p[key], bool) else str(p[key])
-            for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds",
-                        "SqsManagedSseEnabled", "ReceiveMessageWaitTimeSeconds")
+            for key in (
+                "VisibilityTimeout",
+                "MessageRetentionPeriod",
+                "DelaySeconds",
+                "SqsManagedSseEnabled",
+                "ReceiveMessageWaitTimeSeconds",
+            )
             if key in p
         }
         if "RedrivePolicy" in p:
@@ -342,12 +359,17 @@ class Deployer:
         if definition is None and "Definition" in p:
             definition = json.dumps(p["Definition"])
         if definition is None:
-            raise TemplateError(f"{logical_id}: no definition (DefinitionS3Location is not supported)")
+            raise TemplateError(
+                f"{logical_id}: no definition (DefinitionS3Location is not supported)"
+            )
         substitutions = p.get("DefinitionSubstitutions", {})
-        missing = sorted({name for name in SUBSTITUTION.findall(definition) if name not in substitutions})
+        missing = sorted(
+            {name for name in SUBSTITUTION.findall(definition) if name not in substitutions}
+        )
         if missing:
             raise TemplateError(
-                f"{logical_id}: definition uses ${{{', '.join(missing)}}} with no DefinitionSubstitutions"
+                f"{logical_id}: definition uses ${{{', '.join(missing)}}} "
+                "with no DefinitionSubstitutions"
             )
         definition = SUBSTITUTION.sub(lambda m: str(substitutions[m.group(1)]), definition)
         name = p.get("StateMachineName") or self.physical_name(logical_id, 80)
@@ -358,7 +380,9 @@ class Deployer:
             "type": p.get("StateMachineType", "STANDARD"),
         }
         if p.get("TracingConfiguration"):
-            args["tracingConfiguration"] = {"enabled": bool(p["TracingConfiguration"].get("Enabled"))}
+            args["tracingConfiguration"] = {
+                "enabled": bool(p["TracingConfiguration"].get("Enabled"))
+            }
         arn = self.client("stepfunctions").create_state_machine(**args)["stateMachineArn"]
         self._set(logical_id, arn, Arn=arn, Name=name)
 
@@ -372,8 +396,9 @@ class Deployer:
         for policy in p.get("Policies", []):
             # IAM defaults a missing Version (SAM omits it for schedules); moto insists on one.
             document = {"Version": "2012-10-17", **policy["PolicyDocument"]}
-            iam.put_role_policy(RoleName=name, PolicyName=policy["PolicyName"],
-                                PolicyDocument=json.dumps(document))
+            iam.put_role_policy(
+                RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=json.dumps(document)
+            )
         self._set(logical_id, name, Arn=arn, RoleId=name)
 
     def _create_Logs_LogGroup(self, logical_id: str, p: dict[str, Any]) -> None:
@@ -398,8 +423,9 @@ class Deployer:
         name = p.get("TopicName") or self.physical_name(logical_id, 256)
         arn = sns.create_topic(Name=name)["TopicArn"]
         for subscription in p.get("Subscription", []):
-            sns.subscribe(TopicArn=arn, Protocol=subscription["Protocol"],
-                          Endpoint=subscription["Endpoint"])
+            sns.subscribe(
+                TopicArn=arn, Protocol=subscription["Protocol"], Endpoint=subscription["Endpoint"]
+            )
         self._set(logical_id, arn, TopicName=name, TopicArn=arn)
 
     # ------------------------------------------------------------ Lambda
@@ -426,9 +452,19 @@ class Deployer:
         self._set(logical_id, name, Arn=arn)
 
     def _create_Lambda_EventSourceMapping(self, logical_id: str, p: dict[str, Any]) -> None:
-        args = {k: p[k] for k in ("EventSourceArn", "FunctionName", "BatchSize",
-                                  "MaximumBatchingWindowInSeconds", "FunctionResponseTypes",
-                                  "ScalingConfig", "Enabled") if k in p}
+        args = {
+            k: p[k]
+            for k in (
+                "EventSourceArn",
+                "FunctionName",
+                "BatchSize",
+                "MaximumBatchingWindowInSeconds",
+                "FunctionResponseTypes",
+                "ScalingConfig",
+                "Enabled",
+            )
+            if k in p
+        }
         mapping = self.client("lambda").create_event_source_mapping(**args)
         self._set(logical_id, mapping["UUID"])
 
@@ -450,7 +486,9 @@ class Deployer:
 
     def _create_ApiGatewayV2_Integration(self, logical_id: str, p: dict[str, Any]) -> None:
         if p.get("IntegrationType") != "AWS_PROXY" or p.get("PayloadFormatVersion") != "2.0":
-            raise TemplateError(f"{logical_id}: only AWS_PROXY integrations with payload 2.0 run locally")
+            raise TemplateError(
+                f"{logical_id}: only AWS_PROXY integrations with payload 2.0 run locally"
+            )
         integration_id = uuid.uuid5(uuid.NAMESPACE_DNS, logical_id).hex[:7]
         self.deployment.integrations[integration_id] = p["IntegrationUri"]
         self._set(logical_id, integration_id)

@@ -97,9 +97,19 @@ def load_cells(path: Path) -> list[Cell]:
         if not steps:
             raise ScenarioError(f"cell {index}: unknown path {path_value!r}")
         if raw.get("status") not in TERMINAL_ORDER_STATUSES:
-            raise ScenarioError(f"cell {index}: status must be one of {sorted(TERMINAL_ORDER_STATUSES)}")
-        cells.append(Cell(point, kind, tuple(steps), str(path_value if isinstance(path_value, str) else "-"),
-                          raw["status"], raw.get("reason")))
+            raise ScenarioError(
+                f"cell {index}: status must be one of {sorted(TERMINAL_ORDER_STATUSES)}"
+            )
+        cells.append(
+            Cell(
+                point,
+                kind,
+                tuple(steps),
+                str(path_value if isinstance(path_value, str) else "-"),
+                raw["status"],
+                raw.get("reason"),
+            )
+        )
     names = [cell.name for cell in cells]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
@@ -165,7 +175,9 @@ def _reporter(cloud: LocalCloud, drill: Drill) -> tuple[Any, str]:
 
 
 def _expect_injection(drill: Drill, port: Any, method: str, key: str | None = None) -> None:
-    drill.checks["fault injected"] = lambda: port.injected.get((method, key or drill.order_id), 0) > 0
+    drill.checks["fault injected"] = lambda: (
+        port.injected.get((method, key or drill.order_id), 0) > 0
+    )
 
 
 def _trigger_compensation(cloud: LocalCloud, drill: Drill) -> None:
@@ -173,8 +185,9 @@ def _trigger_compensation(cloud: LocalCloud, drill: Drill) -> None:
     if drill.cell.point == "release":
         drill.balance = POOR
     if drill.cell.point == "refund":
-        _point_port(cloud, "confirm").inject("confirm", drill.order_id,
-                                           *[InjectedFaultError("order store down")] * 10)
+        _point_port(cloud, "confirm").inject(
+            "confirm", drill.order_id, *[InjectedFaultError("order store down")] * 10
+        )
 
 
 def business_rejection(cloud: LocalCloud, drill: Drill) -> None:
@@ -259,8 +272,11 @@ def emit_fails(times: int) -> Callable[[LocalCloud, Drill], None]:
         republisher = wrap_port(cloud.container_of("RepublishPendingOrdersFunction"), "publisher")
         # The first emit comes from CreateOrder; later ones from the republisher.
         publisher.inject("publish", drill.order_id, InjectedFaultError("the bus refused PutEvents"))
-        republisher.inject("publish", drill.order_id,
-                         *[InjectedFaultError("the bus refused PutEvents")] * (times - 1))
+        republisher.inject(
+            "publish",
+            drill.order_id,
+            *[InjectedFaultError("the bus refused PutEvents")] * (times - 1),
+        )
         drill.after.append(lambda: _republish_until_started(cloud, drill, runs=times + 1))
 
     return arrange
@@ -273,9 +289,16 @@ def duplicate_order_created(cloud: LocalCloud, drill: Drill) -> None:
             return
         detail = OrderCreated(item_to_order(item)).detail()
         for _ in range(2):
-            cloud.client("events").put_events(Entries=[{
-                "EventBusName": cloud.ref("OrdersEventBus"), "Source": SOURCE,
-                "DetailType": OrderCreated.detail_type, "Detail": json.dumps(detail)}])
+            cloud.client("events").put_events(
+                Entries=[
+                    {
+                        "EventBusName": cloud.ref("OrdersEventBus"),
+                        "Source": SOURCE,
+                        "DetailType": OrderCreated.detail_type,
+                        "Detail": json.dumps(detail),
+                    }
+                ]
+            )
 
     drill.after.append(emit_twice_more)
     drill.checks["one saga did the work"] = lambda: _one_saga_worked(cloud, drill.order_id, 3)
@@ -317,10 +340,19 @@ def _wait_until(predicate: Callable[[], bool], seconds: float = 10.0) -> bool:
 
 
 def _queue_bodies(cloud: LocalCloud, logical_id: str) -> list[str]:
-    response = cloud.client("sqs").receive_message(
-        QueueUrl=cloud.ref(logical_id), MaxNumberOfMessages=10, VisibilityTimeout=0
-    )
-    return [message["Body"] for message in response.get("Messages", [])]
+    """Every message body in the queue, each left visible again for the next reader."""
+    sqs, url = cloud.client("sqs"), cloud.ref(logical_id)
+    seen: list[dict[str, Any]] = []
+    for _ in range(100):
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30)
+        if not batch.get("Messages"):
+            break
+        seen.extend(batch["Messages"])
+    for message in seen:
+        sqs.change_message_visibility(
+            QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+        )
+    return [message["Body"] for message in seen]
 
 
 def _wait_for_body(cloud: LocalCloud, logical_id: str, body: str) -> bool:
@@ -339,10 +371,17 @@ def _republish_until_started(cloud: LocalCloud, drill: Drill, runs: int) -> None
             return
         fired = datetime.now(UTC) + timedelta(minutes=3 + run)
         try:
-            cloud.invoke("RepublishPendingOrdersFunction", {
-                "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
-                "source": "aws.scheduler", "time": fired.isoformat().replace("+00:00", "Z"),
-                "detail": {}})
+            cloud.invoke(
+                "RepublishPendingOrdersFunction",
+                {
+                    "version": "0",
+                    "id": str(uuid.uuid4()),
+                    "detail-type": "Scheduled Event",
+                    "source": "aws.scheduler",
+                    "time": fired.isoformat().replace("+00:00", "Z"),
+                    "detail": {},
+                },
+            )
         except HandlerError:
             continue  # the bus is still down: the next scheduled run tries again
         _wait_until(lambda: (cloud.order(drill.order_id) or {}).get("status") != "PENDING", 2.0)
@@ -368,25 +407,36 @@ def _one_saga_worked(cloud: LocalCloud, order_id: str, deliveries: int) -> bool:
     if not _wait_until(all_ended):
         return False
     ends = [cloud.saga_path(run["executionArn"]) for run in _executions_for(cloud, order_id)]
-    quiet = [path for path in ends if path[-1] == "Ignore duplicate start" and "Reserve inventory" not in path]
+    quiet = [
+        path
+        for path in ends
+        if path[-1] == "Ignore duplicate start" and "Reserve inventory" not in path
+    ]
     return len(ends) == deliveries and len(quiet) == deliveries - 1
 
 
 def _item(cloud: LocalCloud, logical_id: str, key: str) -> dict[str, Any]:
     from boto3.dynamodb.types import TypeDeserializer
 
-    raw = cloud.client("dynamodb").get_item(
-        TableName=cloud.ref(logical_id), Key={"pk": {"S": key}}, ConsistentRead=True
-    ).get("Item", {})
+    raw = (
+        cloud.client("dynamodb")
+        .get_item(TableName=cloud.ref(logical_id), Key={"pk": {"S": key}}, ConsistentRead=True)
+        .get("Item", {})
+    )
     return {name: TypeDeserializer().deserialize(value) for name, value in raw.items()}
 
 
-def check_books(cloud: LocalCloud, drill: Drill, status: str, reason: str | None) -> dict[str, bool]:
+def check_books(
+    cloud: LocalCloud, drill: Drill, status: str, reason: str | None
+) -> dict[str, bool]:
     """The invariants, read from the tables and queues themselves."""
     reservation = _item(cloud, "InventoryTable", f"RESERVATION#{drill.order_id}")
     charge = _item(cloud, "PaymentsTable", f"CHARGE#{drill.order_id}")
-    reserved = sum(int(line["quantity"]) for line in reservation.get("lines", [])) \
-        if reservation.get("status") == "RESERVED" else 0
+    reserved = (
+        sum(int(line["quantity"]) for line in reservation.get("lines", []))
+        if reservation.get("status") == "RESERVED"
+        else 0
+    )
     charged = int(charge.get("amount", 0)) if charge.get("status") in {"CHARGED", "REFUNDED"} else 0
     refunded = int(charge.get("refunded", 0))
     available = stock(cloud, [drill.sku])[drill.sku]
@@ -401,7 +451,8 @@ def check_books(cloud: LocalCloud, drill: Drill, status: str, reason: str | None
         and (not parked or _wait_for_text(cloud, "SagaFailuresQueue", drill.order_id)),
         "stock conserved": INITIAL_STOCK == available + reserved,
         "money conserved": drill.balance == balance + charged - refunded,
-        "effects once": reserved in (0, drill.quantity) and charged in (0, total)
+        "effects once": reserved in (0, drill.quantity)
+        and charged in (0, total)
         and refunded in (0, charged),
         "undone or done": (status == "CONFIRMED" and held and paid)
         or (status == "CANCELLED" and not held and not paid)
@@ -422,11 +473,23 @@ def run_cell(cloud: LocalCloud, cell: Cell) -> CellReport:
     try:
         arrange(cloud, drill)
         seed(cloud, {drill.sku: INITIAL_STOCK}, {drill.customer: drill.balance}, "EUR")
-        body = json.dumps({"customerId": drill.customer, "currency": "EUR", "lines": [
-            {"sku": drill.sku, "quantity": drill.quantity,
-             "unitPrice": f"{UNIT_PRICE_CENTS / 100:.2f}"}]})
-        response = cloud.invoke("CreateOrderFunction", http_event(
-            "POST", "/orders", body, {"Idempotency-Key": drill.key}))
+        body = json.dumps(
+            {
+                "customerId": drill.customer,
+                "currency": "EUR",
+                "lines": [
+                    {
+                        "sku": drill.sku,
+                        "quantity": drill.quantity,
+                        "unitPrice": f"{UNIT_PRICE_CENTS / 100:.2f}",
+                    }
+                ],
+            }
+        )
+        response = cloud.invoke(
+            "CreateOrderFunction",
+            http_event("POST", "/orders", body, {"Idempotency-Key": drill.key}),
+        )
         if response["statusCode"] != 202:
             report.problems.append(f"POST /orders answered {response['statusCode']}")
             return report
@@ -452,8 +515,9 @@ def run_cell(cloud: LocalCloud, cell: Cell) -> CellReport:
     return report
 
 
-def run(root: Path, only: str | None = None,
-        progress: Callable[[CellReport], None] | None = None) -> tuple[list[CellReport], float]:
+def run(
+    root: Path, only: str | None = None, progress: Callable[[CellReport], None] | None = None
+) -> tuple[list[CellReport], float]:
     """Run the matching cells on one local cloud; the reports and the wall time."""
     cells = load_cells(root / SCENARIOS)
     if only:
@@ -472,38 +536,52 @@ def run(root: Path, only: str | None = None,
     return reports, time.perf_counter() - started
 
 
-INVARIANT_COLUMNS = ("terminal", "stock conserved", "money conserved", "effects once", "undone or done")
+INVARIANT_COLUMNS = (
+    "terminal",
+    "stock conserved",
+    "money conserved",
+    "effects once",
+    "undone or done",
+)
 
 
 def report_table(reports: list[CellReport]) -> str:
     header = ["cell", "expected", "observed", "path", *INVARIANT_COLUMNS, "extra", "s"]
     rows = []
     for r in reports:
-        extra = [f"{name}: {'ok' if ok else 'FAIL'}" for name, ok in r.invariants.items()
-                 if name not in INVARIANT_COLUMNS]
-        rows.append([
-            r.cell,
-            f"{r.expected_status} {r.expected_reason or ''}".strip(),
-            f"{r.observed_status} {r.observed_reason or ''}".strip(),
-            "ok" if r.observed_path == r.expected_path else "DIFFERS",
-            *["ok" if r.invariants.get(name) else "FAIL" for name in INVARIANT_COLUMNS],
-            ", ".join(extra) or "-",
-            f"{r.seconds:.1f}",
-        ])
+        extra = [
+            f"{name}: {'ok' if ok else 'FAIL'}"
+            for name, ok in r.invariants.items()
+            if name not in INVARIANT_COLUMNS
+        ]
+        rows.append(
+            [
+                r.cell,
+                f"{r.expected_status} {r.expected_reason or ''}".strip(),
+                f"{r.observed_status} {r.observed_reason or ''}".strip(),
+                "ok" if r.observed_path == r.expected_path else "DIFFERS",
+                *["ok" if r.invariants.get(name) else "FAIL" for name in INVARIANT_COLUMNS],
+                ", ".join(extra) or "-",
+                f"{r.seconds:.1f}",
+            ]
+        )
     widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=False)]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)).rstrip()
-             for row in [header, ["-" * w for w in widths], *rows]]
+    lines = [
+        "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)).rstrip()
+        for row in [header, ["-" * w for w in widths], *rows]
+    ]
     return "\n".join(lines)
 
 
 def markdown_table(cells: list[Cell]) -> str:
     """The README's drill table, generated from the scenarios file."""
-    lines = ["| point | fault | expected status | reason | saga path |",
-             "|---|---|---|---|---|"]
+    lines = ["| point | fault | expected status | reason | saga path |", "|---|---|---|---|---|"]
     for cell in cells:
         steps = [step for step in cell.path if step != "Read order from event"]
-        lines.append(f"| {cell.point} | {cell.kind} | {cell.status} | {cell.reason or '-'} "
-                     f"| {' → '.join(steps)} |")
+        lines.append(
+            f"| {cell.point} | {cell.kind} | {cell.status} | {cell.reason or '-'} "
+            f"| {' → '.join(steps)} |"
+        )
     return "\n".join(lines)
 
 
@@ -518,14 +596,24 @@ def main(root: str, only: str | None, as_json: bool) -> int:
     reports, seconds = run(base, only, None if as_json else progress)
     failed = [r for r in reports if not r.passed]
     if as_json:
-        print(json.dumps({"cells": [asdict(r) | {"passed": r.passed} for r in reports],
-                          "failed": len(failed), "seconds": round(seconds, 2)}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "cells": [asdict(r) | {"passed": r.passed} for r in reports],
+                    "failed": len(failed),
+                    "seconds": round(seconds, 2),
+                },
+                indent=2,
+            )
+        )
     else:
         print(report_table(reports))
         print()
         for r in failed:
-            print(f"{r.cell}: {'; '.join(r.problems) or 'invariant failed'}; observed path "
-                  f"{' > '.join(r.observed_path)}")
+            print(
+                f"{r.cell}: {'; '.join(r.problems) or 'invariant failed'}; observed path "
+                f"{' > '.join(r.observed_path)}"
+            )
         print(f"{len(reports) - len(failed)} passed, {len(failed)} failed in {seconds:.1f} s")
     return 1 if failed else 0
 

@@ -1,4 +1,4 @@
-"""Faults injected at a participant's boundary: its ports, wrapped by the harness, never flags in code."""
+"""Faults injected at a participant's boundary: its ports, wrapped by the harness; no flags."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ class FaultyPort:
     and None lets the real call through. When the list is empty every later call passes.
     """
 
-    def __init__(self, real: Any, order_of: Callable[[str, tuple[Any, ...]], str] | None = None) -> None:
+    def __init__(
+        self, real: Any, order_of: Callable[[str, tuple[Any, ...]], str] | None = None
+    ) -> None:
         self.real = real
         self.order_of = order_of or (lambda _method, args: str(args[0]) if args else "")
         self.plan: dict[tuple[str, str], list[Any]] = {}
@@ -54,8 +56,12 @@ class FaultyPort:
 
 
 # Which command a success answers, told by the fields of its output.
-ANSWERED_BY = {"reserved": "ReserveInventory", "released": "ReleaseInventory",
-               "charged": "ChargePayment", "refunded": "RefundPayment"}
+ANSWERED_BY = {
+    "reserved": "ReserveInventory",
+    "released": "ReleaseInventory",
+    "charged": "ChargePayment",
+    "refunded": "RefundPayment",
+}
 
 
 def report_order(method: str, args: tuple[Any, ...]) -> str:
@@ -85,7 +91,6 @@ def wrap_port(container: Any, attribute: str) -> FaultyPort:
     faulty = FaultyPort(current, ORDER_OF.get(attribute))
     setattr(container, attribute, faulty)
     return faulty
-
 
 
 def swallow(_real: Any, *_args: Any, **_kwargs: Any) -> None:

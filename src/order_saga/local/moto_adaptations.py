@@ -23,9 +23,11 @@ moto is pinned exactly (pyproject.toml) because these reach into its internals:
    checks a saga when one ends instead of polling.
 8. Requests to the emulator are not signed (SigV4 costs about 12% of each call here and
    moto ignores signatures).
-9. waitForTaskToken with HeartbeatSeconds behaves as in AWS: an answer that arrives before
-   the heartbeat watch starts is not lost (moto waits out the heartbeat and times the task
-   out), and a heartbeat expiry is States.HeartbeatTimeout (moto says States.Timeout).
+9. waitForTaskToken behaves as in AWS: every attempt of a retried task has a new task token
+   (moto reuses the first, so an attempt could read the previous attempt's answer); an
+   answer that arrives before the heartbeat watch starts is not lost (moto waits out the
+   heartbeat and times the task out); a heartbeat expiry is States.HeartbeatTimeout (moto
+   says States.Timeout).
 """
 
 from __future__ import annotations
@@ -44,16 +46,6 @@ from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from moto.events.models import Rule
 from moto.sqs.models import Queue
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (  # noqa: E501
-    StateTaskServiceCallback,
-)
-from moto.stepfunctions.parser.asl.eval.callback.callback import HeartbeatTimeoutError
-from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
-from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-from moto.stepfunctions.parser.asl.utils import json_path
-from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for as _original_boto_client_for
-from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
-from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.api import HistoryEventType, TaskTimedOutEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
@@ -65,6 +57,21 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.common.timeouts.heartbeat import Heartbeat
 from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import Timeout
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
+    ResourceCondition,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (  # noqa: E501
+    StateTaskServiceCallback,
+)
+from moto.stepfunctions.parser.asl.eval.callback.callback import HeartbeatTimeoutError
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.utils import json_path
+from moto.stepfunctions.parser.asl.utils.boto_client import (
+    boto_client_for as _original_boto_client_for,
+)
+from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.utilities.arns import parse_arn
 
 LambdaRouter = Callable[[str, bytes], bytes]
@@ -101,8 +108,14 @@ class _ScaledSleep:
         return getattr(self._time, name)
 
 
-def _invoke(self: LambdaSimpleBackend, function_name: str, qualifier: str | None, body: Any,
-            headers: Any, response_headers: Any) -> bytes:
+def _invoke(
+    self: LambdaSimpleBackend,
+    function_name: str,
+    qualifier: str | None,
+    body: Any,
+    headers: Any,
+    response_headers: Any,
+) -> bytes:
     if state.lambda_router is None:
         raise RuntimeError("no local cloud is running to invoke Lambda functions")
     payload = body if isinstance(body, bytes) else (body or "{}").encode()
@@ -112,10 +125,12 @@ def _invoke(self: LambdaSimpleBackend, function_name: str, qualifier: str | None
 _original_send_to_targets = Rule.send_to_targets
 
 
-def _send_to_targets(self: Rule, original_event: dict[str, Any], transform_input: bool = True) -> None:
+def _send_to_targets(self: Rule, original_event: Any, transform_input: bool = True) -> None:
     if not self.event_pattern.matches_event(original_event):
         return
-    delivered = [t for t in self.targets if parse_arn(t["Arn"]).service in DELIVERED_TARGET_SERVICES]
+    delivered = [
+        t for t in self.targets if parse_arn(t["Arn"]).service in DELIVERED_TARGET_SERVICES
+    ]
     others = [t for t in self.targets if t not in delivered]
     if others:
         rule = copy.copy(self)
@@ -134,7 +149,7 @@ def _add_message(self: Queue, message: Any) -> None:
     # Lambda polls; it is never called from inside SendMessage.
     self.lambda_event_source_mappings.clear()
     with self._messages_lock:
-        self.landed = getattr(self, "landed", 0) + 1
+        self.landed = getattr(self, "landed", 0) + 1  # type: ignore[attr-defined]
     _original_add_message(self, message)
 
 
@@ -177,8 +192,12 @@ def _parsed_once(self: ExecutionWorker) -> Any:
 
 
 TASK_SERVICES = "moto.stepfunctions.parser.asl.component.state.exec.state_task.service"
-CLIENT_USERS = ("state_task_service_sqs", "state_task_service_dynamodb",
-                "state_task_service_events", "state_task_service_aws_sdk")
+CLIENT_USERS = (
+    "state_task_service_sqs",
+    "state_task_service_dynamodb",
+    "state_task_service_events",
+    "state_task_service_aws_sdk",
+)
 _clients: dict[tuple[str, str], Any] = {}
 
 
@@ -213,7 +232,8 @@ def _touched_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]
             continue
         key = operation.get("Key") or {
             attribute: operation.get("Item", {}).get(attribute)
-            for attribute in (table.hash_key_attr, table.range_key_attr) if attribute
+            for attribute in (table.hash_key_attr, table.range_key_attr)
+            if attribute
         }
         if any(value is None for value in key.values()):
             continue
@@ -258,8 +278,26 @@ _original_heartbeat_wait = StateTaskServiceCallback._wait_for_task_token_heartbe
 _original_callback_from_error = StateTaskServiceCallback._from_error
 
 
-def _heartbeat_wait(self: StateTaskServiceCallback, env: Any, callback_endpoint: Any,
-                    heartbeat_endpoint: Any) -> Any:
+_original_callback_execution = StateTaskServiceCallback._eval_execution
+
+
+def _fresh_token_per_attempt(self: StateTaskServiceCallback, env: Any) -> None:
+    if self._is_integration_pattern() and (
+        ResourceCondition.WaitForTaskToken in self._supported_integration_patterns
+    ):
+        task = env.states.context_object.context_object_data.get("Task") or {}
+        endpoint = env.callback_pool_manager.get(task.get("Token"))
+        if endpoint is not None and (
+            endpoint.get_outcome() is not None or endpoint.consumer_error is not None
+        ):
+            # A previous attempt used this token: a retry answers to a token of its own.
+            env.callback_pool_manager.add(env.states.context_object.update_task_token())
+    _original_callback_execution(self, env)
+
+
+def _heartbeat_wait(
+    self: StateTaskServiceCallback, env: Any, callback_endpoint: Any, heartbeat_endpoint: Any
+) -> Any:
     # The heartbeat endpoint exists by now, so a later answer wakes the wait; an earlier
     # one only set the outcome, which is read here instead of being waited out.
     outcome = callback_endpoint.get_outcome()
@@ -276,11 +314,13 @@ def _callback_from_error(self: StateTaskServiceCallback, env: Any, ex: Exception
         env=env,
         error_name=StatesErrorName(typ=name),
         event_type=HistoryEventType.TaskTimedOut,
-        event_details=EventDetails(taskTimedOutEventDetails=TaskTimedOutEventDetails(
-            resourceType=self._get_sfn_resource_type(),
-            resource=self._get_sfn_resource(),
-            error=name.to_name(),
-        )),
+        event_details=EventDetails(  # type: ignore[typeddict-item]
+            taskTimedOutEventDetails=TaskTimedOutEventDetails(
+                resourceType=self._get_sfn_resource_type(),
+                resource=self._get_sfn_resource(),
+                error=name.to_name(),
+            )
+        ),
     )
 
 
@@ -296,6 +336,7 @@ def install() -> None:
     retrier_decl.time = _ScaledSleep(retrier_decl.time)  # type: ignore[assignment]
     ExecutionWorker._get_evaluation_entrypoint = _parsed_once  # type: ignore[method-assign]
     BaseExecutionWorkerCommunication.terminated = _terminated  # type: ignore[method-assign]
+    StateTaskServiceCallback._eval_execution = _fresh_token_per_attempt  # type: ignore[method-assign,assignment]
     StateTaskServiceCallback._wait_for_task_token_heartbeat = _heartbeat_wait  # type: ignore[method-assign]
     StateTaskServiceCallback._from_error = _callback_from_error  # type: ignore[method-assign]
     json_path.parse = functools.lru_cache(maxsize=4096)(json_path.parse)

@@ -55,21 +55,31 @@ def sqs_record(message: Message, queue_arn: str, region: str) -> dict[str, Any]:
 class QueuePoller:
     """Polls one queue for one function, as Lambda's event source mapping does."""
 
-    def __init__(self, mapping: Mapping, backend: Any, invoke: Callable[[str, Any], Any],
-                 region: str, clock_scale: float) -> None:
+    def __init__(
+        self,
+        mapping: Mapping,
+        backend: Any,
+        invoke: Callable[[str, Any], Any],
+        region: str,
+        clock_scale: float,
+    ) -> None:
         self.mapping = mapping
         self.backend = backend
         self.invoke = invoke
         self.region = region
         self.clock_scale = clock_scale
-        self.visibility = float(mapping.queue.visibility_timeout or 30) * clock_scale
+        self.visibility = (
+            float(getattr(mapping.queue, "visibility_timeout", 30) or 30) * clock_scale
+        )
         self.stopping = threading.Event()
         self.paused = threading.Event()
         self.busy = threading.Semaphore(mapping.maximum_concurrency)
-        self.pool = ThreadPoolExecutor(max_workers=mapping.maximum_concurrency,
-                                       thread_name_prefix=f"poller-{mapping.function}")
-        self.thread = threading.Thread(target=self._run, name=f"poll-{mapping.queue.name}",
-                                       daemon=True)
+        self.pool = ThreadPoolExecutor(
+            max_workers=mapping.maximum_concurrency, thread_name_prefix=f"poller-{mapping.function}"
+        )
+        self.thread = threading.Thread(
+            target=self._run, name=f"poll-{mapping.queue.name}", daemon=True
+        )
         self.in_flight = 0
         self.batches = 0
         # Called with each received message before delivery: drills redeliver or observe.
@@ -91,16 +101,19 @@ class QueuePoller:
                 continue
             seen = moto_adaptations.messages_landed(self.mapping.queue)
             messages = self.backend.receive_message(
-                self.mapping.queue.name, self.mapping.batch_size, 0,
-                int(self.mapping.queue.visibility_timeout or 30),
+                self.mapping.queue.name,
+                self.mapping.batch_size,
+                0,
+                int(getattr(self.mapping.queue, "visibility_timeout", 30) or 30),
             )
             if not messages:
                 self.busy.release()
                 moto_adaptations.wait_for_a_message(self.mapping.queue, seen, IDLE_WAIT_SECONDS)
                 continue
             for message in messages:
-                moto_adaptations.hide_message(self.mapping.queue, message.receipt_handle,
-                                              self.visibility)
+                moto_adaptations.hide_message(
+                    self.mapping.queue, message.receipt_handle, self.visibility
+                )
                 for hook in list(self.on_receive):
                     hook(message)
             with self._count_lock:
@@ -109,7 +122,9 @@ class QueuePoller:
 
     def _deliver(self, messages: list[Message]) -> None:
         try:
-            event = {"Records": [sqs_record(m, self.mapping.queue_arn, self.region) for m in messages]}
+            event = {
+                "Records": [sqs_record(m, self.mapping.queue_arn, self.region) for m in messages]
+            }
             failed = self._failed_ids(event, messages)
             for message in messages:
                 if message.id not in failed:

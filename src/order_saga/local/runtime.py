@@ -121,15 +121,19 @@ class LambdaRuntime:
                 sys.modules.pop(module_name, None)
                 module = importlib.import_module(module_name)
             except ModuleNotFoundError as exc:
-                raise HandlerError(spec.logical_id, "Runtime.ImportModuleError",
-                                   f"cannot import {module_name}: {exc}") from exc
+                raise HandlerError(
+                    spec.logical_id,
+                    "Runtime.ImportModuleError",
+                    f"cannot import {module_name}: {exc}",
+                ) from exc
             finally:
                 os.environ.clear()
                 os.environ.update(saved)
             handler = getattr(module, attribute, None)
             if handler is None:
-                raise HandlerError(spec.logical_id, "Runtime.HandlerNotFound",
-                                   f"{module_name} has no {attribute}")
+                raise HandlerError(
+                    spec.logical_id, "Runtime.HandlerNotFound", f"{module_name} has no {attribute}"
+                )
             self._handlers[spec.logical_id] = handler
             return handler
 
@@ -181,5 +185,7 @@ class LambdaRuntime:
         try:
             result = self.invoke(spec, json.loads(payload or b"{}"))
         except HandlerError as exc:
-            return json.dumps({"errorType": exc.error_type, "errorMessage": exc.error_message}).encode()
+            return json.dumps(
+                {"errorType": exc.error_type, "errorMessage": exc.error_message}
+            ).encode()
         return json.dumps(result).encode()

@@ -9,8 +9,9 @@ from order_saga.adapters.dynamodb_payments import DynamoDBPaymentLedger, balance
 from order_saga.domain.model import Money
 
 
-def seed(cloud: Any, stock_by_sku: dict[str, int], balance_by_customer: dict[str, int],
-         currency: str) -> None:
+def seed(
+    cloud: Any, stock_by_sku: dict[str, int], balance_by_customer: dict[str, int], currency: str
+) -> None:
     inventory = DynamoDBInventoryStore(cloud.client("dynamodb"), cloud.ref("InventoryTable"))
     for sku, units in stock_by_sku.items():
         inventory.set_stock(sku, units)
@@ -25,8 +26,9 @@ def stock(cloud: Any, skus: Any) -> dict[str, int]:
     table = cloud.ref("InventoryTable")
     result = {}
     for sku in skus:
-        item = ddb.get_item(TableName=table, Key={"pk": {"S": stock_key(sku)["pk"]}},
-                            ConsistentRead=True).get("Item", {})
+        item = ddb.get_item(
+            TableName=table, Key={"pk": {"S": stock_key(sku)["pk"]}}, ConsistentRead=True
+        ).get("Item", {})
         result[sku] = int(item.get("available", {}).get("N", "0"))
     return result
 
@@ -37,7 +39,8 @@ def balances(cloud: Any, customers: Any) -> dict[str, int]:
     table = cloud.ref("PaymentsTable")
     result = {}
     for customer_id in customers:
-        item = ddb.get_item(TableName=table, Key={"pk": {"S": balance_key(customer_id)}},
-                            ConsistentRead=True).get("Item", {})
+        item = ddb.get_item(
+            TableName=table, Key={"pk": {"S": balance_key(customer_id)}}, ConsistentRead=True
+        ).get("Item", {})
         result[customer_id] = int(item.get("balance", {}).get("N", "0"))
     return result

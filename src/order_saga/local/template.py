@@ -37,8 +37,23 @@ def _tag(name: str) -> Any:
 
 for _short in ("Ref", "Condition"):
     _CfnLoader.add_constructor(f"!{_short}", _tag(_short))
-for _fn in ("GetAtt", "Sub", "Join", "If", "Equals", "Not", "And", "Or", "Select", "Split",
-            "FindInMap", "Base64", "GetAZs", "ImportValue", "Cidr"):
+for _fn in (
+    "GetAtt",
+    "Sub",
+    "Join",
+    "If",
+    "Equals",
+    "Not",
+    "And",
+    "Or",
+    "Select",
+    "Split",
+    "FindInMap",
+    "Base64",
+    "GetAZs",
+    "ImportValue",
+    "Cidr",
+):
     _CfnLoader.add_constructor(f"!{_fn}", _tag(f"Fn::{_fn}"))
 
 
@@ -57,14 +72,14 @@ def load_template(path: Path) -> dict[str, Any]:
 
 
 class _OfflinePolicyLoader:
-    """SAM asks IAM for managed policy ARNs only when a template names one; offline, none is known."""
+    """SAM asks IAM for managed policy ARNs only if a template names one; none is known offline."""
 
     def load(self) -> dict[str, str]:
         return {}
 
 
 def _inline_local_files(template: dict[str, Any], root: Path) -> dict[str, Any]:
-    """Replace what `sam package` would upload: DefinitionUri files inline, CodeUri by a stand-in."""
+    """Replace what `sam package` uploads: DefinitionUri files inline, CodeUri by a stand-in."""
     prepared = copy.deepcopy(template)
     function_globals = prepared.get("Globals", {}).get("Function", {})
     if isinstance(function_globals.get("CodeUri"), str):
@@ -103,9 +118,7 @@ def translate(template: dict[str, Any], root: Path, region: str = "us-east-1") -
     from samtranslator.translator.translator import Translator
 
     prepared = _inline_local_files(template, root)
-    translator = Translator(
-        {}, Parser(), boto_session=boto3.session.Session(region_name=region)
-    )
+    translator = Translator({}, Parser(), boto_session=boto3.session.Session(region_name=region))
     try:
         return translator.translate(prepared, parameter_values={})
     except InvalidDocumentException as exc:
