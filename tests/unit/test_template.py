@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from moto import mock_aws
+
+from order_saga.local.template import parse_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
@@ -47,29 +48,8 @@ RESOURCELESS_ACTIONS = frozenset(
 # ---------------------------------------------------------------- loading
 
 
-class CloudFormationLoader(yaml.SafeLoader):
-    """A YAML loader that reads short-form intrinsics (!Ref, !GetAtt, !Sub, ...) as long form."""
-
-
-def _intrinsic(loader: CloudFormationLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = str(value).split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    key = suffix if suffix in {"Ref", "Condition"} else f"Fn::{suffix}"
-    return {key: value}
-
-
-CloudFormationLoader.add_multi_constructor("!", _intrinsic)
-
-
 def load_template(text: str) -> Template:
-    template: Template = yaml.load(text, Loader=CloudFormationLoader)  # noqa: S506 - safe loader
+    template: Template = parse_yaml(text)
     return template
 
 

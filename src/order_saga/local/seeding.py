@@ -20,27 +20,24 @@ def seed(
         ledger.set_balance(customer_id, Money(cents, currency))
 
 
+def _numbers(cloud: Any, table: str, keys: dict[str, str], attribute: str) -> dict[str, int]:
+    ddb = cloud.client("dynamodb")
+    result = {}
+    for name, key in keys.items():
+        item = ddb.get_item(TableName=table, Key={"pk": {"S": key}}, ConsistentRead=True).get(
+            "Item", {}
+        )
+        result[name] = int(item.get(attribute, {}).get("N", "0"))
+    return result
+
+
 def stock(cloud: Any, skus: Any) -> dict[str, int]:
     """Available units per SKU."""
-    ddb = cloud.client("dynamodb")
-    table = cloud.ref("InventoryTable")
-    result = {}
-    for sku in skus:
-        item = ddb.get_item(
-            TableName=table, Key={"pk": {"S": stock_key(sku)["pk"]}}, ConsistentRead=True
-        ).get("Item", {})
-        result[sku] = int(item.get("available", {}).get("N", "0"))
-    return result
+    keys = {sku: stock_key(sku)["pk"] for sku in skus}
+    return _numbers(cloud, cloud.ref("InventoryTable"), keys, "available")
 
 
 def balances(cloud: Any, customers: Any) -> dict[str, int]:
     """Balance per customer, in cents."""
-    ddb = cloud.client("dynamodb")
-    table = cloud.ref("PaymentsTable")
-    result = {}
-    for customer_id in customers:
-        item = ddb.get_item(
-            TableName=table, Key={"pk": {"S": balance_key(customer_id)}}, ConsistentRead=True
-        ).get("Item", {})
-        result[customer_id] = int(item.get("balance", {}).get("N", "0"))
-    return result
+    keys = {customer_id: balance_key(customer_id) for customer_id in customers}
+    return _numbers(cloud, cloud.ref("PaymentsTable"), keys, "balance")

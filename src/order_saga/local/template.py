@@ -57,11 +57,15 @@ for _fn in (
     _CfnLoader.add_constructor(f"!{_fn}", _tag(f"Fn::{_fn}"))
 
 
+def parse_yaml(text: str) -> Any:
+    """CloudFormation YAML as data, short-form tags (!Ref, !GetAtt, !Sub...) in their long form."""
+    return yaml.load(text, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def load_template(path: Path) -> dict[str, Any]:
     """Parse a SAM/CloudFormation YAML template, short-form tags included."""
     try:
-        with path.open(encoding="utf-8") as handle:
-            template = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+        template = parse_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise TemplateError(f"cannot read template {path}: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
