@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -43,6 +43,12 @@ def closed_token_logger(logger: Logger) -> Callable[[str], None]:
     return log
 
 
+class HasReporter(Protocol):
+    """The worker's ports, read at each call: the composition root owns them."""
+
+    reporter: TaskReporter
+
+
 class ParticipantWorker:
     """An SQS-triggered worker that runs its participant's commands idempotently."""
 
@@ -51,14 +57,14 @@ class ParticipantWorker:
         logger: Logger,
         metrics: Metrics,
         handlers: dict[type, Callable[[Any], dict[str, Any]]],
-        reporter: TaskReporter,
+        ports: HasReporter,
         idempotency_table: str,
     ) -> None:
         self.logger = logger
         self.metrics = metrics
         self.accepted = frozenset(command_type.__name__ for command_type in handlers)
         accepted = self.accepted
-        self.reporter = reporter
+        self.ports = ports
         self.processor = BatchProcessor(event_type=EventType.SQS)
         self.idempotency = IdempotencyConfig(
             event_key_jmespath="[orderId, action]",
@@ -102,7 +108,7 @@ class ParticipantWorker:
             outcome = settle(
                 envelope,
                 lambda _command: self._execute_once(message=body),
-                self.reporter,
+                self.ports.reporter,
                 self._log_unexpected,
                 retry_later=(IdempotencyAlreadyInProgressError, IdempotencyPersistenceLayerError),
             )

@@ -22,7 +22,7 @@ worker = ParticipantWorker(
         ReserveInventory: lambda command: reserve_inventory(command, container.store),
         ReleaseInventory: lambda command: release_inventory(command, container.store),
     },
-    container.reporter,
+    container,
     container.settings.idempotency_table,
 )
 

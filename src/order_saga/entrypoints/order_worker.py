@@ -22,7 +22,7 @@ worker = ParticipantWorker(
         ConfirmOrder: lambda command: confirm_order(command, container.orders, container.clock),
         CancelOrder: lambda command: cancel_order(command, container.orders, container.clock),
     },
-    container.reporter,
+    container,
     container.settings.idempotency_table,
 )
 

@@ -22,7 +22,7 @@ worker = ParticipantWorker(
         ChargePayment: lambda command: charge_payment(command, container.ledger),
         RefundPayment: lambda command: refund_payment(command, container.ledger),
     },
-    container.reporter,
+    container,
     container.settings.idempotency_table,
 )
 

@@ -107,6 +107,7 @@ class LocalCloud:
         self._mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[call-overload]
         self._mock.start()
         moto_adaptations.install()
+        moto_adaptations.forget_clients()
         moto_adaptations.sign_no_requests()
         moto_adaptations.state.lambda_router = self._route_lambda
         moto_adaptations.state.target_deliverer = self._deliver_target
@@ -143,6 +144,7 @@ class LocalCloud:
         moto_adaptations.state.lambda_router = None
         moto_adaptations.state.target_deliverer = None
         moto_adaptations.state.clock_scale = 1.0
+        moto_adaptations.forget_clients()
         if self._mock is not None:
             self._mock.stop()
             self._mock = None

@@ -168,7 +168,7 @@ def _point_port(cloud: LocalCloud, point: str, drill: Drill | None = None) -> An
 def _reporter(cloud: LocalCloud, drill: Drill) -> tuple[Any, str]:
     """The worker's task reporter (how it answers the saga) and the key of the answer to break."""
     function, _, _, action = POINTS[drill.cell.point]
-    faulty = wrap_port(cloud.handler_module(function).worker, "reporter")
+    faulty = wrap_port(cloud.container_of(function), "reporter")
     key = f"{drill.order_id}:{action}"
     _expect_injection(drill, faulty, "succeed", key)
     return faulty, key

@@ -40,6 +40,7 @@ from collections.abc import Callable
 from typing import Any
 
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core.models import botocore_stubber
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
@@ -203,6 +204,9 @@ _clients: dict[tuple[str, str], Any] = {}
 
 def _cached_client(region: str, service: str, state_credentials: Any = None) -> Any:
     # The emulator ignores credentials, so one client per region and service serves every task.
+    # A client made while no mock intercepts calls aims at a server: never keep one of those.
+    if not botocore_stubber.enabled:
+        return _original_boto_client_for(region, service, state_credentials)
     key = (region, service)
     client = _clients.get(key)
     if client is None:
@@ -322,6 +326,11 @@ def _callback_from_error(self: StateTaskServiceCallback, env: Any, ex: Exception
             )
         ),
     )
+
+
+def forget_clients() -> None:
+    """Drop the interpreter's clients: each local cloud starts with its own."""
+    _clients.clear()
 
 
 def install() -> None:

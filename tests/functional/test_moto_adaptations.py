@@ -1,0 +1,556 @@
+"""Each change moto_adaptations.py makes to moto, at work: a moto upgrade that breaks one fails."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto.dynamodb.models import DynamoDBBackend
+from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
+from moto.stepfunctions.parser.asl.parse import asl_parser
+from moto.stepfunctions.parser.asl.utils import boto_client, json_path
+
+from order_saga.domain.events import SOURCE
+from order_saga.local import moto_adaptations
+from order_saga.local.cloud import LocalCloud
+from order_saga.local.demo import http_event
+from order_saga.local.faults import swallow, wrap_port
+from order_saga.local.seeding import seed
+from order_saga.service_layer.orders import new_order_id
+
+ROOT = Path(__file__).resolve().parents[2]
+# Tests run in file order: those on the fast clock, then one that starts clouds of its own,
+# then those on the slow clock, so that each shared cloud starts once.
+FAST = 0.001  # a visibility timeout of 180 s becomes 0.18 s
+# At 0.01 the saga's HeartbeatSeconds (300) and TimeoutSeconds (600) scale to 3 s and 6 s, far
+# enough apart to tell which one fired; at 0.001 both stop at the one-second floor.
+SLOW = 0.01
+HEARTBEAT_SECONDS = 300
+TIMEOUT_SECONDS = 600
+CUSTOMER = "CUST-ALICE"
+SKU = "SKU-APPLE"
+FUNCTIONS = ("CreateOrderFunction", "GetOrderFunction", "InventoryWorkerFunction",
+             "PaymentWorkerFunction", "OrderWorkerFunction")
+
+
+class OneCloudAtATime:
+    """Module-wide clouds, one per clock scale, never two at once (moto's state is global)."""
+
+    def __init__(self) -> None:
+        self.current: LocalCloud | None = None
+
+    def at(self, clock_scale: float) -> LocalCloud:
+        if self.current is None or self.current.clock_scale != clock_scale:
+            self.close()
+            self.current = LocalCloud(ROOT, clock_scale=clock_scale).start()
+            seed(self.current, {SKU: 10_000}, {CUSTOMER: 10_000_000}, "EUR")
+            for function in FUNCTIONS:
+                self.current.container_of(function)  # cold starts now, not inside a heartbeat
+        return self.current
+
+    def close(self) -> None:
+        if self.current is not None:
+            self.current.stop()
+            self.current = None
+
+
+@pytest.fixture(scope="module")
+def clouds() -> Iterator[OneCloudAtATime]:
+    holder = OneCloudAtATime()
+    yield holder
+    holder.close()
+
+
+@pytest.fixture
+def cloud(clouds: OneCloudAtATime) -> LocalCloud:
+    return clouds.at(FAST)
+
+
+@pytest.fixture
+def slow_cloud(clouds: OneCloudAtATime) -> LocalCloud:
+    return clouds.at(SLOW)
+
+
+# ---------------------------------------- helpers
+def eventually(check: Callable[[], Any], timeout: float, what: str) -> Any:
+    """The first truthy result of `check`; an AssertionError naming `what` at the deadline."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.01)
+    raise AssertionError(f"after {timeout} s: {what}")
+
+
+def place_order(cloud: LocalCloud, key: str | None = None) -> str:
+    body = json.dumps({"customerId": CUSTOMER, "currency": "EUR",
+                       "lines": [{"sku": SKU, "quantity": 1, "unitPrice": "1.25"}]})
+    headers = {"Idempotency-Key": key} if key else None
+    response = cloud.invoke("CreateOrderFunction", http_event("POST", "/orders", body, headers))
+    assert response["statusCode"] == 202, response
+    return str(json.loads(response["body"])["orderId"])
+
+
+def invocations(cloud: LocalCloud, function: str) -> int:
+    assert cloud.runtime is not None
+    return cloud.runtime.invocations.get(function, 0)
+
+
+def queue_depth(cloud: LocalCloud, queue: str) -> tuple[int, int]:
+    """(visible, in flight) messages of a queue named by logical id."""
+    attributes = cloud.client("sqs").get_queue_attributes(
+        QueueUrl=cloud.ref(queue),
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return (int(attributes["ApproximateNumberOfMessages"]),
+            int(attributes["ApproximateNumberOfMessagesNotVisible"]))
+
+
+def take_messages(cloud: LocalCloud, queue: str, wanted: int = 1) -> list[dict[str, Any]]:
+    """Receive and delete `wanted` messages from a queue with no consumer."""
+    sqs = cloud.client("sqs")
+    taken: list[dict[str, Any]] = []
+
+    def receive() -> bool:
+        answer = sqs.receive_message(QueueUrl=cloud.ref(queue), MaxNumberOfMessages=10,
+                                     AttributeNames=["ApproximateReceiveCount"])
+        for message in answer.get("Messages", []):
+            sqs.delete_message(QueueUrl=cloud.ref(queue), ReceiptHandle=message["ReceiptHandle"])
+            taken.append(message)
+        return len(taken) >= wanted
+
+    eventually(receive, 10, f"{queue} did not receive {wanted} message(s)")
+    return taken
+
+
+def drain(cloud: LocalCloud, queue: str) -> None:
+    take_messages(cloud, queue, wanted=0)
+
+
+def history(cloud: LocalCloud, execution_arn: str) -> list[dict[str, Any]]:
+    return list(cloud.client("stepfunctions").get_execution_history(
+        executionArn=execution_arn, maxResults=1000)["events"])
+
+
+def task_events(events: list[dict[str, Any]], state: str) -> list[dict[str, Any]]:
+    """The events of the first visit to `state`, from its entry to its exit."""
+    inside, found = False, []
+    for event in events:
+        if event.get("stateEnteredEventDetails", {}).get("name") == state and not found:
+            inside = True
+        if inside:
+            found.append(event)
+            if event.get("stateExitedEventDetails", {}).get("name") == state:
+                break
+    return found
+
+
+def failures(events: list[dict[str, Any]]) -> list[str]:
+    """The error of every failed or timed-out task attempt, in order."""
+    return [str((e.get("taskFailedEventDetails") or e.get("taskTimedOutEventDetails"))["error"])
+            for e in events if e["type"] in ("TaskFailed", "TaskTimedOut")]
+
+
+def state_machine(cloud: LocalCloud, definition: dict[str, Any]) -> str:
+    """A state machine created beside the saga, with the saga's role."""
+    sfn = cloud.client("stepfunctions")
+    role = sfn.describe_state_machine(stateMachineArn=cloud.ref("OrderSagaStateMachine"))["roleArn"]
+    return str(sfn.create_state_machine(name=f"machine-{uuid.uuid4().hex[:12]}",
+                                        definition=json.dumps(definition),
+                                        roleArn=role)["stateMachineArn"])
+
+
+def one_task_machine(cloud: LocalCloud, task: dict[str, Any]) -> str:
+    return state_machine(cloud, {"StartAt": "Task",
+                                 "States": {"Task": {**task, "Type": "Task", "End": True}}})
+
+
+def start(cloud: LocalCloud, machine: str) -> str:
+    return str(cloud.client("stepfunctions").start_execution(
+        stateMachineArn=machine, name=str(uuid.uuid4()), input="{}")["executionArn"])
+
+
+def ended(cloud: LocalCloud, execution_arn: str, timeout: float) -> dict[str, Any]:
+    sfn = cloud.client("stepfunctions")
+    return dict(eventually(
+        lambda: (d := sfn.describe_execution(executionArn=execution_arn))["status"] != "RUNNING"
+        and d, timeout, f"execution {execution_arn} did not end"))
+
+
+def seconds_between(first: dict[str, Any], last: dict[str, Any]) -> float:
+    stamps: list[datetime] = [first["timestamp"], last["timestamp"]]
+    return (stamps[1] - stamps[0]).total_seconds()
+
+
+# ---------------------------------------- 1. Lambda runs the real handlers
+def test_a_boto3_invoke_of_a_deployed_function_reaches_its_real_handler(cloud: LocalCloud) -> None:
+    order_id = str(uuid.uuid4())
+    event = http_event("GET", f"/orders/{order_id}", path_parameters={"orderId": order_id})
+    before = invocations(cloud, "GetOrderFunction")
+
+    response = cloud.client("lambda").invoke(FunctionName=cloud.ref("GetOrderFunction"),
+                                             Payload=json.dumps(event).encode())
+
+    assert "FunctionError" not in response
+    answer = json.loads(response["Payload"].read())
+    assert answer["statusCode"] == 404, answer
+    assert json.loads(answer["body"]) == {"message": "order not found"}
+    assert invocations(cloud, "GetOrderFunction") == before + 1
+
+
+# ---------------------------------------- 2. EventBridge starts executions
+def test_an_order_created_event_put_on_the_bus_starts_a_saga_execution(cloud: LocalCloud) -> None:
+    order_id = str(uuid.uuid4())
+    detail = {"orderId": order_id, "customerId": CUSTOMER,
+              "lines": [{"sku": SKU, "quantity": 1, "unitPrice": 125}],
+              "total": {"amount": 125, "currency": "EUR"}, "createdAt": "2025-01-15T10:00:00.000Z"}
+    sfn = cloud.client("stepfunctions")
+
+    answer = cloud.client("events").put_events(Entries=[{
+        "EventBusName": cloud.ref("OrdersEventBus"), "Source": SOURCE,
+        "DetailType": "OrderCreated", "Detail": json.dumps(detail)}])
+
+    assert answer["FailedEntryCount"] == 0
+    mine = eventually(
+        lambda: [d for d in (sfn.describe_execution(executionArn=e["executionArn"])
+                             for e in cloud.executions())
+                 if json.loads(d["input"])["detail"]["orderId"] == order_id],
+        10, "no execution started for the OrderCreated event")
+    assert len(mine) == 1
+    started_with = json.loads(mine[0]["input"])
+    assert (started_with["source"], started_with["detail-type"]) == (SOURCE, "OrderCreated")
+    assert started_with["detail"] == detail
+    ended(cloud, mine[0]["executionArn"], timeout=10)
+    assert cloud.delivery_failures == []
+
+
+# ---------------------------------------- 3. Lambda polls SQS itself
+def test_send_message_leaves_the_command_in_the_queue_until_the_poller_takes_it(
+        cloud: LocalCloud) -> None:
+    poller = cloud.poller_for("InventoryWorkerFunction")
+    before = invocations(cloud, "InventoryWorkerFunction")
+    # A release for an order that holds nothing, on a token no saga waits for: simply consumed.
+    command = {"action": "ReleaseInventory", "orderId": str(uuid.uuid4()),
+               "taskToken": "no-saga-waits-for-this-token"}
+    poller.paused.set()
+    try:
+        cloud.client("sqs").send_message(QueueUrl=cloud.ref("InventoryQueue"),
+                                         MessageBody=json.dumps(command))
+
+        assert queue_depth(cloud, "InventoryQueue") == (1, 0)
+        assert invocations(cloud, "InventoryWorkerFunction") == before
+    finally:
+        poller.paused.clear()
+
+    eventually(lambda: queue_depth(cloud, "InventoryQueue") == (0, 0), 10,
+               "the poller did not consume the command once unpaused")
+    assert invocations(cloud, "InventoryWorkerFunction") == before + 1
+    assert queue_depth(cloud, "InventoryDeadLetterQueue") == (0, 0)
+
+
+def test_a_message_whose_handler_fails_is_received_five_times_then_moved_to_the_dead_letter_queue(
+        cloud: LocalCloud) -> None:
+    before = invocations(cloud, "InventoryWorkerFunction")
+    executions_before = len(cloud.executions())
+    poison = json.dumps({"action": "FeedTheCat", "orderId": str(uuid.uuid4())})
+
+    cloud.client("sqs").send_message(QueueUrl=cloud.ref("InventoryQueue"), MessageBody=poison)
+
+    dead = take_messages(cloud, "InventoryDeadLetterQueue")
+    assert [message["Body"] for message in dead] == [poison]
+    # maxReceiveCount (5) receives by the poller, then the one that took it from the DLQ.
+    assert dead[0]["Attributes"]["ApproximateReceiveCount"] == "6"
+    assert invocations(cloud, "InventoryWorkerFunction") == before + 5
+    assert queue_depth(cloud, "InventoryQueue") == (0, 0)
+    for queue in ("PaymentDeadLetterQueue", "OrderDeadLetterQueue", "SagaFailuresQueue"):
+        assert queue_depth(cloud, queue) == (0, 0), queue
+    assert len(cloud.executions()) == executions_before
+    assert cloud.delivery_failures == []
+
+
+# ---------------------------------------- 4. the scaled clock: a floor under scaled timeouts
+def test_a_task_answered_a_fifth_of_a_real_second_after_it_started_does_not_time_out(
+        cloud: LocalCloud) -> None:
+    # TimeoutSeconds 10 is what Claim order and Publish OrderConfirmed have: 10 ms at 0.001,
+    # less than the emulator itself may need, unless scaled timeouts have a floor.
+    machine = one_task_machine(cloud, {
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": cloud.ref("SagaFailuresQueue"),
+                       "MessageBody": {"taskToken.$": "$$.Task.Token"}},
+        "TimeoutSeconds": 10,
+    })
+    started = time.monotonic()
+    execution = start(cloud, machine)
+    token = json.loads(take_messages(cloud, "SagaFailuresQueue")[0]["Body"])["taskToken"]
+    time.sleep(max(0.0, started + 0.2 - time.monotonic()))
+
+    cloud.client("stepfunctions").send_task_success(taskToken=token, output="{}")
+
+    described = ended(cloud, execution, timeout=10)
+    assert described["status"] == "SUCCEEDED", failures(history(cloud, execution))
+
+
+# ---------------------------------------- 5. parsed once, clients reused
+def test_the_definition_and_its_json_paths_are_parsed_once_not_once_per_execution(
+        cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    parses: list[str] = []
+    real_parse = asl_parser.AmazonStateLanguageParser.parse
+
+    def counted(definition: str) -> Any:
+        parses.append(definition)
+        return real_parse(definition)
+
+    monkeypatch.setattr(asl_parser.AmazonStateLanguageParser, "parse", staticmethod(counted))
+
+    first = cloud.wait_for_saga(place_order(cloud), timeout=15)
+    after_first = (len(parses), json_path.parse.cache_info().misses)
+    second = cloud.wait_for_saga(place_order(cloud), timeout=15)
+
+    assert (first.status, second.status) == ("CONFIRMED", "CONFIRMED")
+    assert after_first[0] <= 1, "one parse at most, if no earlier execution had parsed it"
+    assert len(parses) == after_first[0], "the second execution parsed the definition again"
+    assert json_path.parse.cache_info().misses == after_first[1], "a JSONPath was parsed again"
+
+
+def test_the_interpreter_reuses_its_boto3_clients_across_executions(
+        cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[str] = []
+    real_boto3 = boto_client.boto3
+
+    class CountingBoto3:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real_boto3, name)
+
+        def client(self, *args: Any, **kwargs: Any) -> Any:
+            built.append(str(kwargs.get("service_name")))
+            return real_boto3.client(*args, **kwargs)
+
+    monkeypatch.setattr(boto_client, "boto3", CountingBoto3())
+
+    first = cloud.wait_for_saga(place_order(cloud), timeout=15)
+    after_first = list(built)
+    second = cloud.wait_for_saga(place_order(cloud), timeout=15)
+
+    assert (first.status, second.status) == ("CONFIRMED", "CONFIRMED")
+    assert len(after_first) == len(set(after_first)), f"one client per service: {after_first}"
+    assert built == after_first, f"the second execution built clients again: {built}"
+
+
+# ---------------------------------------- 6. DynamoDB writes are atomic
+def in_a_transaction(hook: Callable[[DynamoDBBackend, str], None]) -> Callable[..., Any]:
+    """A DynamoDBBackend.get_item that runs `hook` once, on this thread: the next transaction
+    reads its items with get_item after taking the lock and its backup."""
+    real_get_item = DynamoDBBackend.get_item
+    thread, pending = threading.get_ident(), [hook]
+
+    def get_item(self: DynamoDBBackend, table_name: str, *args: Any, **kwargs: Any) -> Any:
+        if pending and threading.get_ident() == thread:
+            pending.pop()(self, table_name)
+        return real_get_item(self, table_name, *args, **kwargs)
+
+    return get_item
+
+
+def item(cloud: LocalCloud, table: str, pk: str) -> dict[str, Any] | None:
+    found = cloud.client("dynamodb").get_item(
+        TableName=table, Key={"pk": {"S": pk}}, ConsistentRead=True).get("Item")
+    return None if found is None else dict(found)
+
+
+def test_a_dynamodb_write_waits_while_another_threads_transaction_is_under_way(
+        cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    table = cloud.ref("InventoryTable")
+    meanwhile, written, got_in = f"meanwhile-{uuid.uuid4()}", threading.Event(), []
+
+    def write() -> None:
+        boto3.client("dynamodb", region_name=cloud.region).put_item(
+            TableName=table, Item={"pk": {"S": meanwhile}})
+        written.set()
+
+    writer = threading.Thread(target=write)
+
+    def let_a_writer_try(_backend: DynamoDBBackend, _table: str) -> None:
+        writer.start()
+        got_in.append(written.wait(0.3))
+
+    monkeypatch.setattr(DynamoDBBackend, "get_item", in_a_transaction(let_a_writer_try))
+
+    cloud.client("dynamodb").transact_write_items(TransactItems=[
+        {"Put": {"TableName": table, "Item": {"pk": {"S": f"transacted-{uuid.uuid4()}"}}}}])
+
+    writer.join(timeout=5)
+    assert got_in == [False], "the writer must wait until the transaction has ended"
+    assert written.is_set() and item(cloud, table, meanwhile) is not None
+
+
+def test_a_cancelled_transaction_restores_only_the_items_it_touched(
+        cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    table = cloud.ref("InventoryTable")
+    meanwhile, transacted = f"meanwhile-{uuid.uuid4()}", f"transacted-{uuid.uuid4()}"
+    wrote: list[str] = []
+
+    def write_another_item(backend: DynamoDBBackend, table_name: str) -> None:
+        backend.put_item(table_name, {"pk": {"S": meanwhile}})
+        wrote.append(meanwhile)
+
+    monkeypatch.setattr(DynamoDBBackend, "get_item", in_a_transaction(write_another_item))
+
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        cloud.client("dynamodb").transact_write_items(TransactItems=[
+            {"Put": {"TableName": table, "Item": {"pk": {"S": transacted}}}},
+            {"ConditionCheck": {"TableName": table, "Key": {"pk": {"S": f"absent-{uuid.uuid4()}"}},
+                                "ConditionExpression": "attribute_exists(pk)"}}])
+
+    assert wrote == [meanwhile], "another item was written while the transaction was under way"
+    assert item(cloud, table, transacted) is None, "the cancelled transaction's put stayed"
+    assert item(cloud, table, meanwhile) is not None, "the restore erased another item's write"
+
+
+# ---------------------------------------- 7. execution ends are announced
+def test_the_end_of_every_execution_is_announced(cloud: LocalCloud) -> None:
+    before = moto_adaptations.executions_ended()
+
+    saga = cloud.wait_for_saga(place_order(cloud), timeout=15)
+
+    assert saga.status == "CONFIRMED"
+    assert moto_adaptations.executions_ended() > before
+
+
+# ---------------------------------------- 8. requests are not signed
+def test_requests_to_the_emulator_are_sent_unsigned(cloud: LocalCloud) -> None:
+    client = boto3.client("dynamodb", region_name=cloud.region)
+    sent: list[dict[str, str]] = []
+    client.meta.events.register("before-send",
+                                lambda request, **_: sent.append(dict(request.headers)))
+
+    client.list_tables()
+
+    assert len(sent) == 1
+    assert "Authorization" not in sent[0], sent[0]
+
+
+# ---------------------------------------- 9. task tokens with a heartbeat
+def test_an_answer_that_arrives_before_the_heartbeat_watch_starts_is_not_lost(
+        cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    machine = one_task_machine(cloud, {
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": cloud.ref("SagaFailuresQueue"),
+                       "MessageBody": {"taskToken.$": "$$.Task.Token"}},
+        "HeartbeatSeconds": 10, "TimeoutSeconds": 20,
+    })
+    answered = threading.Event()
+    real_setup = CallbackEndpoint.setup_heartbeat_endpoint
+
+    def setup_after_the_answer(self: CallbackEndpoint, heartbeat_seconds: int) -> Any:
+        answered.wait(5)  # a worker faster than the interpreter answers first
+        return real_setup(self, heartbeat_seconds)
+
+    monkeypatch.setattr(CallbackEndpoint, "setup_heartbeat_endpoint", setup_after_the_answer)
+    execution = start(cloud, machine)
+    token = json.loads(take_messages(cloud, "SagaFailuresQueue")[0]["Body"])["taskToken"]
+
+    cloud.client("stepfunctions").send_task_success(taskToken=token, output='{"done": true}')
+    answered.set()
+
+    described = ended(cloud, execution, timeout=10)
+    assert described["status"] == "SUCCEEDED", failures(history(cloud, execution))
+    assert json.loads(described["output"]) == {"done": True}
+
+
+# ---------------------------------------- 5. an interpreter client outliving its cloud
+def test_an_execution_that_outlives_its_cloud_leaves_the_next_cloud_working(
+        clouds: OneCloudAtATime, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An execution still running when its cloud stops makes its next client with no mock to
+    # intercept it, and moto aims such a client at http://localhost:5000: the clouds that
+    # follow must not inherit it (seen after `order-saga local invoke CreateOrderFunction`).
+    clouds.close()
+    monkeypatch.setattr(moto_adaptations, "_clients", {}, raising=False)  # none cached yet
+    with LocalCloud(ROOT, clock_scale=FAST) as first:
+        start(first, state_machine(first, {"StartAt": "Wait", "States": {
+            "Wait": {"Type": "Wait", "Seconds": 1, "Next": "Read"},
+            "Read": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem", "End": True,
+                     "Parameters": {"TableName": first.ref("OrdersTable"),
+                                    "Key": {"orderId": {"S": "no-such-order"}}}}}}))
+    time.sleep(2)  # Wait is not scaled: the task runs once the first cloud has stopped
+
+    with LocalCloud(ROOT, clock_scale=FAST) as second:
+        seed(second, {SKU: 10}, {CUSTOMER: 10_000}, "EUR")
+        place_order(second)
+        execution = eventually(second.executions, 10, "no saga started")[0]["executionArn"]
+
+        described = ended(second, execution, timeout=10)
+        assert described["status"] == "SUCCEEDED", failures(history(second, execution))
+
+
+# ---------------------------------------- 4. the scaled clock: heartbeat, timeout, retry (slow)
+def test_a_saga_whose_reservation_report_never_arrives_ends_on_the_scaled_heartbeat(
+        slow_cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = f"unreported-{uuid.uuid4()}"
+    order_id = new_order_id(CUSTOMER, key)
+    container = slow_cloud.container_of("InventoryWorkerFunction")
+    monkeypatch.setattr(container, "reporter", container.reporter)  # restored after the test
+    reporter = wrap_port(container, "reporter")
+    # The stock is there, so the reservation succeeds: its success report is the one dropped.
+    reporter.inject("succeed", f"{order_id}:ReserveInventory", swallow)
+    started = time.perf_counter()
+
+    saga = slow_cloud.wait_for_saga(place_order(slow_cloud, key), timeout=30)
+    elapsed = time.perf_counter() - started
+
+    assert reporter.injected == {("succeed", f"{order_id}:ReserveInventory"): 1}
+    assert "Release inventory" in saga.path, saga.path
+    assert saga.reason == "States.HeartbeatTimeout", saga  # moto alone says States.Timeout
+    assert saga.status == "CANCELLED", saga
+    assert elapsed < 30, elapsed
+    reserve = task_events(history(slow_cloud, str(slow_cloud.order(order_id)["executionId"])),
+                          "Reserve inventory")
+    scheduled = next(e for e in reserve if e["type"] == "TaskScheduled")
+    timed_out = next(e for e in reserve if e["type"] == "TaskTimedOut")
+    waited = seconds_between(scheduled, timed_out)
+    assert HEARTBEAT_SECONDS * SLOW <= waited < TIMEOUT_SECONDS * SLOW, (
+        f"the heartbeat ({HEARTBEAT_SECONDS * SLOW} s), not the timeout, ends the wait: {waited} s")
+
+
+def never_answered(cloud: LocalCloud) -> dict[str, Any]:
+    """A command sent to a queue nobody reads: only TimeoutSeconds (100 s) ends the wait."""
+    return {"Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Parameters": {"QueueUrl": cloud.ref("SagaFailuresQueue"),
+                           "MessageBody": {"taskToken.$": "$$.Task.Token"}},
+            "TimeoutSeconds": 100}
+
+
+def retried_after_100_seconds(cloud: LocalCloud) -> dict[str, Any]:
+    """A send to a queue that does not exist, retried once after IntervalSeconds (100 s)."""
+    missing = cloud.ref("SagaFailuresQueue").rsplit("/", 1)[0] + "/no-such-queue"
+    return {"Resource": "arn:aws:states:::sqs:sendMessage",
+            "Parameters": {"QueueUrl": missing, "MessageBody": "{}"},
+            "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 100, "MaxAttempts": 1}]}
+
+
+@pytest.mark.parametrize(("task", "attempts"), [
+    pytest.param(never_answered, ["States.Timeout"], id="TimeoutSeconds"),
+    pytest.param(retried_after_100_seconds, ["SQS.SdkClientException"] * 2, id="Retry interval"),
+])
+def test_a_tasks_timeout_and_retry_interval_run_on_the_scaled_clock_too(
+        slow_cloud: LocalCloud, task: Callable[[LocalCloud], dict[str, Any]],
+        attempts: list[str]) -> None:
+    machine = one_task_machine(slow_cloud, task(slow_cloud))
+    started = time.perf_counter()
+
+    described = ended(slow_cloud, start(slow_cloud, machine), timeout=10)
+    elapsed = time.perf_counter() - started
+
+    assert described["status"] == "FAILED"
+    assert failures(history(slow_cloud, described["executionArn"])) == attempts
+    assert 100 * SLOW <= elapsed < 10, elapsed
+    drain(slow_cloud, "SagaFailuresQueue")
