@@ -13,7 +13,12 @@ from order_saga.adapters.dynamodb_orders import DynamoDBOrderRepository
 from order_saga.adapters.dynamodb_payments import DynamoDBPaymentLedger
 from order_saga.adapters.eventbridge import EventBridgeEventPublisher
 from order_saga.adapters.stepfunctions import StepFunctionsTaskReporter
-from order_saga.config import InventorySettings, OrdersSettings, PaymentSettings
+from order_saga.config import (
+    InventorySettings,
+    OrderReaderSettings,
+    OrdersSettings,
+    PaymentSettings,
+)
 from order_saga.service_layer.ports import (
     Clock,
     EventPublisher,
@@ -38,6 +43,12 @@ class OrdersContainer:
     reporter: TaskReporter
     clock: Clock
     settings: OrdersSettings
+
+
+@dataclass
+class OrderReaderContainer:
+    orders: OrderRepository
+    settings: OrderReaderSettings
 
 
 @dataclass
@@ -67,6 +78,12 @@ def orders_container(on_closed_token: Any = None) -> OrdersContainer:
         clock=SystemClock(),
         settings=settings,
     )
+
+
+def order_reader_container() -> OrderReaderContainer:
+    settings = OrderReaderSettings.from_environ()
+    table = boto3.resource("dynamodb").Table(settings.orders_table)
+    return OrderReaderContainer(orders=DynamoDBOrderRepository(table), settings=settings)
 
 
 def inventory_container(on_closed_token: Any = None) -> InventoryContainer:

@@ -36,6 +36,17 @@ class OrdersSettings:
 
 
 @dataclass(frozen=True)
+class OrderReaderSettings:
+    """What GetOrder needs: read access to the orders, nothing else."""
+
+    orders_table: str
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> OrderReaderSettings:
+        return cls(orders_table=_require(environ, "ORDERS_TABLE"))
+
+
+@dataclass(frozen=True)
 class InventorySettings:
     """What the inventory worker needs."""
 

@@ -31,11 +31,14 @@ ROOT = Path(__file__).resolve().parents[2]
 # Tests run in file order: those on the fast clock, then one that starts clouds of its own,
 # then those on the slow clock, so that each shared cloud starts once.
 FAST = 0.001  # a visibility timeout of 180 s becomes 0.18 s
-# At 0.01 the saga's HeartbeatSeconds (300) and TimeoutSeconds (600) scale to 3 s and 6 s, far
-# enough apart to tell which one fired; at 0.001 both stop at the one-second floor.
-SLOW = 0.01
-HEARTBEAT_SECONDS = 300
-TIMEOUT_SECONDS = 600
+# At 0.005 the saga's HeartbeatSeconds (960) and TimeoutSeconds (1200) scale to 4.8 s and 6 s,
+# far enough apart to tell which one fired; at 0.001 both stop at the one-second floor.
+SLOW = 0.005
+RESERVE = json.loads((ROOT / "statemachines" / "order_saga.asl.json").read_text())["States"][
+    "Reserve inventory"
+]
+HEARTBEAT_SECONDS = RESERVE["HeartbeatSeconds"]
+TIMEOUT_SECONDS = RESERVE["TimeoutSeconds"]
 CUSTOMER = "CUST-ALICE"
 SKU = "SKU-APPLE"
 FUNCTIONS = ("CreateOrderFunction", "GetOrderFunction", "InventoryWorkerFunction",

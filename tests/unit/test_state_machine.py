@@ -453,8 +453,8 @@ BREAKS = [
     ),
     pytest.param(
         _on_every_state(heartbeat_problems),
-        _set(["States", "Refund payment", "HeartbeatSeconds"], 600),
-        "'Refund payment': HeartbeatSeconds 600 is not less than TimeoutSeconds 600",
+        _set(["States", "Refund payment", "HeartbeatSeconds"], 1200),
+        "'Refund payment': HeartbeatSeconds 1200 is not less than TimeoutSeconds 1200",
         id="a heartbeat as long as the timeout",
     ),
     pytest.param(

@@ -7,14 +7,14 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from order_saga.bootstrap import orders_container
+from order_saga.bootstrap import order_reader_container
 from order_saga.domain.errors import OrderNotFoundError, ValidationError
 from order_saga.domain.requests import check_order_id
 from order_saga.entrypoints._http import internal_error, invalid, order_view, respond
 from order_saga.service_layer.orders import get_order
 
 logger = Logger()
-container = orders_container()
+container = order_reader_container()
 
 
 @logger.inject_lambda_context(correlation_id_path="pathParameters.orderId")
