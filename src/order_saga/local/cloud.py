@@ -266,8 +266,11 @@ class LocalCloud:
         try:
             self._refuse_if_planned(event)
             if ":states:" in arn:
-                self.client("stepfunctions").start_execution(
-                    stateMachineArn=arn, name=str(uuid.uuid4()), input=payload
+                # EventBridge starts the execution from inside AWS: no API round trip here either.
+                from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+                stepfunctions_parser_backends[ACCOUNT_ID][self.region].start_execution(
+                    arn, name=str(uuid.uuid4()), execution_input=payload
                 )
             else:
                 function = arn.rsplit(":", 1)[-1]

@@ -13,8 +13,9 @@ moto is pinned exactly (pyproject.toml) because these reach into its internals:
 5. A state machine definition is parsed once, not once per execution (the parse costs
    about 60 ms; the parsed program keeps no execution state, which lives in each
    execution's Environment); a JSONPath is parsed once, not at every evaluation (each
-   parse builds a new PLY parser, about 1 ms); and the interpreter reuses one boto3
-   client per service instead of building one (about 2 ms) for every task.
+   parse builds a new PLY parser, about 1 ms); the interpreter reuses one boto3
+   client per service instead of building one (about 2 ms) for every task; and the method
+   names of a response class are listed once, not at every request.
 6. DynamoDB writes are atomic across threads: every write and transaction holds one lock,
    and a cancelled transaction restores only the items it touched (moto deep-copies each
    whole table per transaction, slower as tables grow, and its restore would erase
@@ -40,6 +41,7 @@ from collections.abc import Callable
 from typing import Any
 
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core import responses as moto_responses
 from moto.core.models import botocore_stubber
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
@@ -349,6 +351,9 @@ def install() -> None:
     StateTaskServiceCallback._wait_for_task_token_heartbeat = _heartbeat_wait  # type: ignore[method-assign]
     StateTaskServiceCallback._from_error = _callback_from_error  # type: ignore[method-assign]
     json_path.parse = functools.lru_cache(maxsize=4096)(json_path.parse)
+    moto_responses.method_names_from_class = functools.lru_cache(maxsize=None)(  # type: ignore[assignment]
+        moto_responses.method_names_from_class
+    )
     dynamodb_models.copy = _NoTableCopy  # type: ignore[assignment]
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
     for name in ("put_item", "update_item", "delete_item"):
