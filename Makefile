@@ -82,7 +82,7 @@ deploy: build ## sam deploy for ENV (guided when samconfig.toml has no deploy pa
 
 # ---------------------------------------------------------------- the local cloud
 
-demo: $(VENV_STAMP) ## Place an order on the local cloud and follow its saga
+demo: $(VENV_STAMP) ## Four sample orders through the local cloud, one per outcome
 	$(VENV)/bin/order-saga demo
 
 drill: $(VENV_STAMP) ## Run the saga failure drills on the local cloud
