@@ -81,3 +81,65 @@ def test_start_api_on_a_port_in_use_says_so_in_one_line(capsys: pytest.CaptureFi
     assert (
         status == 2 and f"cannot listen on 127.0.0.1:{port}" in err and len(err.splitlines()) == 1
     )
+
+
+def test_start_api_serves_a_saga_and_shows_each_functions_log_lines_named(tmp_path: Path) -> None:
+    import re
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    errors = (tmp_path / "stderr.txt").open("w+")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "order_saga.local.cli",
+            "--root",
+            str(ROOT),
+            "local",
+            "start-api",
+            "--port",
+            str(port),
+            "--seed",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=errors,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        order = {
+            "customerId": "CUST-ALICE",
+            "currency": "EUR",
+            "lines": [{"sku": "SKU-APPLE", "quantity": 1, "unitPrice": "1.25"}],
+        }
+        placed = None
+        while placed is None and time.monotonic() < deadline:
+            try:
+                request = urllib.request.Request(
+                    f"{base}/orders", json.dumps(order).encode(), method="POST"
+                )
+                with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310
+                    placed = json.loads(answer.read())
+            except OSError:
+                time.sleep(0.2)  # not listening yet
+        assert placed is not None, "start-api never answered"
+        status = "PENDING"
+        while status not in {"CONFIRMED", "CANCELLED"} and time.monotonic() < deadline:
+            with urllib.request.urlopen(f"{base}/orders/{placed['orderId']}", timeout=5) as got:  # noqa: S310
+                status = json.loads(got.read())["status"]
+            time.sleep(0.05)
+        assert status == "CONFIRMED"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    errors.seek(0)
+    shown = [line for line in errors.read().splitlines() if line.startswith("[")]
+    assert any(line.startswith("[CreateOrderFunction] ") for line in shown), shown
+    assert any(line.startswith("[OrderWorkerFunction] ") for line in shown), shown
+    assert all(re.match(r"^\[[A-Za-z]+Function\] ", line) for line in shown), shown

@@ -73,3 +73,4 @@ def test_the_api_answers_400_404_and_405_like_api_gateway(base_url: str) -> None
     assert request(f"{base_url}/orders/7c9e6679-7425-40de-944b-e07fc1f90ae7")[0] == 404
     assert request(f"{base_url}/nowhere")[0] == 404
     assert request(f"{base_url}/orders", "DELETE")[0] == 405
+

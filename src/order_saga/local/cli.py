@@ -53,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     api.add_argument(
         "--seed", action="store_true", help="put the demo's stock and balances in the tables first"
     )
+    api.add_argument(
+        "--quiet", action="store_true", help="do not show the functions' log lines as they run"
+    )
     drill = commands.add_parser("drill", help="run the saga failure drills and print the report")
     drill.add_argument("--only", metavar="PATTERN", help="run only the cells whose name matches")
     drill.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -152,6 +155,8 @@ def _start_api(args: argparse.Namespace) -> int:
             server = serve(cloud, args.port)
         except OSError as exc:
             raise UsageError(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror}") from exc
+        if cloud.runtime is not None and not args.quiet:
+            cloud.runtime.logs.echo = sys.stderr
         if args.seed:
             from order_saga.local.demo import BALANCES, CURRENCY, STOCK
             from order_saga.local.seeding import seed

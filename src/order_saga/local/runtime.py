@@ -53,13 +53,19 @@ class _FunctionLogs(io.TextIOBase):
         self.terminal = terminal
         self.current = threading.local()
         self.lines: dict[str, deque[str]] = {}
+        # Where handler lines are also shown as they are written (start-api shows them).
+        self.echo: Any = None
 
     def write(self, text: str) -> int:
         function = getattr(self.current, "function", None)
         if function is None:
             return int(self.terminal.write(text))
         log = self.lines.setdefault(function, deque(maxlen=5000))
-        log.extend(line for line in text.splitlines() if line)
+        lines = [line for line in text.splitlines() if line]
+        log.extend(lines)
+        if self.echo is not None:
+            for line in lines:
+                print(f"[{function}] {line}", file=self.echo, flush=True)
         return len(text)
 
     def flush(self) -> None:
