@@ -17,7 +17,9 @@ from order_saga.config import (
     InventorySettings,
     OrderReaderSettings,
     OrdersSettings,
+    OrderWorkerSettings,
     PaymentSettings,
+    RepublisherSettings,
 )
 from order_saga.service_layer.ports import (
     Clock,
@@ -38,21 +40,45 @@ class SystemClock:
 
 @dataclass
 class OrdersContainer:
+    """CreateOrder's ports."""
+
     orders: OrderRepository
     publisher: EventPublisher
-    reporter: TaskReporter
     clock: Clock
     settings: OrdersSettings
 
 
 @dataclass
 class OrderReaderContainer:
+    """GetOrder's port."""
+
     orders: OrderRepository
     settings: OrderReaderSettings
 
 
 @dataclass
+class OrderWorkerContainer:
+    """The order worker's ports."""
+
+    orders: OrderRepository
+    reporter: TaskReporter
+    clock: Clock
+    settings: OrderWorkerSettings
+
+
+@dataclass
+class RepublisherContainer:
+    """The republisher's ports."""
+
+    orders: OrderRepository
+    publisher: EventPublisher
+    settings: RepublisherSettings
+
+
+@dataclass
 class InventoryContainer:
+    """The inventory worker's ports."""
+
     store: InventoryStore
     reporter: TaskReporter
     settings: InventorySettings
@@ -60,21 +86,33 @@ class InventoryContainer:
 
 @dataclass
 class PaymentContainer:
+    """The payment worker's ports."""
+
     ledger: PaymentLedger
     reporter: TaskReporter
     settings: PaymentSettings
+
+
+# Each handler builds only the clients it calls: a client costs its service model at cold start.
+
+
+def _orders(table_name: str) -> OrderRepository:
+    return DynamoDBOrderRepository(boto3.resource("dynamodb").Table(table_name))
+
+
+def _publisher(bus_name: str) -> EventPublisher:
+    return EventBridgeEventPublisher(boto3.client("events"), bus_name)
 
 
 def _reporter(on_closed_token: Any = None) -> TaskReporter:
     return StepFunctionsTaskReporter(boto3.client("stepfunctions"), on_closed_token)
 
 
-def orders_container(on_closed_token: Any = None) -> OrdersContainer:
+def orders_container() -> OrdersContainer:
     settings = OrdersSettings.from_environ()
     return OrdersContainer(
-        orders=DynamoDBOrderRepository(boto3.resource("dynamodb").Table(settings.orders_table)),
-        publisher=EventBridgeEventPublisher(boto3.client("events"), settings.event_bus_name),
-        reporter=_reporter(on_closed_token),
+        orders=_orders(settings.orders_table),
+        publisher=_publisher(settings.event_bus_name),
         clock=SystemClock(),
         settings=settings,
     )
@@ -82,8 +120,26 @@ def orders_container(on_closed_token: Any = None) -> OrdersContainer:
 
 def order_reader_container() -> OrderReaderContainer:
     settings = OrderReaderSettings.from_environ()
-    table = boto3.resource("dynamodb").Table(settings.orders_table)
-    return OrderReaderContainer(orders=DynamoDBOrderRepository(table), settings=settings)
+    return OrderReaderContainer(orders=_orders(settings.orders_table), settings=settings)
+
+
+def order_worker_container(on_closed_token: Any = None) -> OrderWorkerContainer:
+    settings = OrderWorkerSettings.from_environ()
+    return OrderWorkerContainer(
+        orders=_orders(settings.orders_table),
+        reporter=_reporter(on_closed_token),
+        clock=SystemClock(),
+        settings=settings,
+    )
+
+
+def republisher_container() -> RepublisherContainer:
+    settings = RepublisherSettings.from_environ()
+    return RepublisherContainer(
+        orders=_orders(settings.orders_table),
+        publisher=_publisher(settings.event_bus_name),
+        settings=settings,
+    )
 
 
 def inventory_container(on_closed_token: Any = None) -> InventoryContainer:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Self
 
 
 class MissingSettingError(RuntimeError):
@@ -18,59 +19,58 @@ def _require(environ: Mapping[str, str], name: str) -> str:
     return value
 
 
+class _FromEnviron:
+    """Each field is read from the environment variable of the same name in upper case."""
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Self:
+        names = [field.name for field in fields(cls)]  # type: ignore[arg-type]
+        return cls(**{name: _require(environ, name.upper()) for name in names})
+
+
 @dataclass(frozen=True)
-class OrdersSettings:
-    """What the order API, the order worker and the republisher need."""
+class OrdersSettings(_FromEnviron):
+    """What CreateOrder needs."""
 
     orders_table: str
     event_bus_name: str
     idempotency_table: str
 
-    @classmethod
-    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> OrdersSettings:
-        return cls(
-            orders_table=_require(environ, "ORDERS_TABLE"),
-            event_bus_name=_require(environ, "EVENT_BUS_NAME"),
-            idempotency_table=_require(environ, "IDEMPOTENCY_TABLE"),
-        )
-
 
 @dataclass(frozen=True)
-class OrderReaderSettings:
+class OrderReaderSettings(_FromEnviron):
     """What GetOrder needs: read access to the orders, nothing else."""
 
     orders_table: str
 
-    @classmethod
-    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> OrderReaderSettings:
-        return cls(orders_table=_require(environ, "ORDERS_TABLE"))
+
+@dataclass(frozen=True)
+class OrderWorkerSettings(_FromEnviron):
+    """What the order worker needs."""
+
+    orders_table: str
+    idempotency_table: str
 
 
 @dataclass(frozen=True)
-class InventorySettings:
+class RepublisherSettings(_FromEnviron):
+    """What the republisher needs."""
+
+    orders_table: str
+    event_bus_name: str
+
+
+@dataclass(frozen=True)
+class InventorySettings(_FromEnviron):
     """What the inventory worker needs."""
 
     inventory_table: str
     idempotency_table: str
 
-    @classmethod
-    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> InventorySettings:
-        return cls(
-            inventory_table=_require(environ, "INVENTORY_TABLE"),
-            idempotency_table=_require(environ, "IDEMPOTENCY_TABLE"),
-        )
-
 
 @dataclass(frozen=True)
-class PaymentSettings:
+class PaymentSettings(_FromEnviron):
     """What the payment worker needs."""
 
     payments_table: str
     idempotency_table: str
-
-    @classmethod
-    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> PaymentSettings:
-        return cls(
-            payments_table=_require(environ, "PAYMENTS_TABLE"),
-            idempotency_table=_require(environ, "IDEMPOTENCY_TABLE"),
-        )

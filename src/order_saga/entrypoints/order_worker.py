@@ -7,14 +7,14 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from order_saga.bootstrap import orders_container
+from order_saga.bootstrap import order_worker_container
 from order_saga.domain.commands import CancelOrder, ConfirmOrder
 from order_saga.entrypoints._participant import ParticipantWorker, closed_token_logger
 from order_saga.service_layer.orders import cancel_order, confirm_order
 
 logger = Logger()
 metrics = Metrics()
-container = orders_container(on_closed_token=closed_token_logger(logger))
+container = order_worker_container(on_closed_token=closed_token_logger(logger))
 worker = ParticipantWorker(
     logger,
     metrics,

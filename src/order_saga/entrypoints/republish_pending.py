@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from order_saga.bootstrap import orders_container
+from order_saga.bootstrap import republisher_container
 from order_saga.service_layer.orders import republish_pending
 
 # An order still PENDING this long after it was created lost its OrderCreated (or its start).
@@ -22,7 +22,7 @@ class RepublishFailedError(Exception):
 
 logger = Logger()
 metrics = Metrics()
-container = orders_container()
+container = republisher_container()
 
 
 def fired_at(event: dict[str, Any]) -> datetime:
