@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from order_saga.bootstrap import orders_container
 from order_saga.domain.errors import ValidationError
-from order_saga.domain.requests import check_idempotency_key, parse_place_order
+from order_saga.domain.requests import PlaceOrder, check_idempotency_key, parse_place_order
 from order_saga.entrypoints._http import body_of, header, internal_error, invalid, respond
 from order_saga.service_layer.orders import new_order_id, place_order
 
@@ -32,8 +32,7 @@ idempotency = IdempotencyConfig(
 persistence = DynamoDBPersistenceLayer(table_name=container.settings.idempotency_table)
 
 
-def place(body: str | None, key: str | None) -> dict[str, Any]:
-    command = parse_place_order(body)
+def place(command: PlaceOrder, key: str | None) -> dict[str, Any]:
     placed = place_order(
         command,
         new_order_id(command.customer_id, key),
@@ -54,9 +53,9 @@ def place(body: str | None, key: str | None) -> dict[str, Any]:
 @idempotent_function(
     data_keyword_argument="request", persistence_store=persistence, config=idempotency
 )
-def place_once(request: dict[str, Any]) -> dict[str, Any]:
-    """The first response for a key is stored; a repeat with the same body gets it back."""
-    return place(request["body"], request["idempotencyKey"])
+def place_once(request: dict[str, Any], command: PlaceOrder, key: str) -> dict[str, Any]:
+    """The first response for `request` is stored; a repeat with the same body gets it back."""
+    return place(command, key)
 
 
 @logger.inject_lambda_context
@@ -65,18 +64,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     idempotency.register_lambda_context(context)
     try:
         body = body_of(event)
+        command = parse_place_order(body)
         key = header(event, "Idempotency-Key")
         if key is None:
-            return place(body, None)
-        customer_id = parse_place_order(body).customer_id
+            return place(command, None)
         # Keys are the customer's own: two customers may use the same key for different orders.
-        return place_once(
-            request={
-                "key": f"{customer_id}:{check_idempotency_key(key)}",
-                "idempotencyKey": key,
-                "body": body,
-            }
-        )
+        request = {"key": f"{command.customer_id}:{check_idempotency_key(key)}", "body": body}
+        return place_once(request=request, command=command, key=key)
     except ValidationError as exc:
         return invalid(exc)
     except IdempotencyValidationError:
