@@ -17,7 +17,7 @@ from botocore.config import Config
 
 from order_saga.local import moto_adaptations
 from order_saga.local.deploy import ACCOUNT_ID, Deployer, Deployment
-from order_saga.local.pollers import Mapping, QueuePoller, wait_until_idle
+from order_saga.local.pollers import Mapping, QueuePoller
 from order_saga.local.runtime import HandlerError, LambdaRuntime
 from order_saga.local.template import TemplateError, code_uri_of, load_template, translate
 
@@ -246,9 +246,6 @@ class LocalCloud:
                 return poller
         raise KeyError(f"no event source mapping feeds {function}")
 
-    def wait_until_idle(self, timeout: float = 10.0) -> bool:
-        return wait_until_idle(self.pollers, timeout)
-
     # ------------------------------------------------------------------ EventBridge targets
     def _deliver_target(self, rule: Any, target: dict[str, Any], event: dict[str, Any]) -> None:
         thread = threading.Thread(
@@ -308,15 +305,22 @@ class LocalCloud:
         )
 
     # ------------------------------------------------------------------ sagas
-    def order(self, order_id: str) -> dict[str, Any] | None:
-        """The order's item, read through the DynamoDB API."""
-        table = self.ref("OrdersTable")
-        item = (
+    def item(self, table: str, key: dict[str, str]) -> dict[str, Any] | None:
+        """An item of a template's table (logical id), read through the DynamoDB API."""
+        found = (
             self.client("dynamodb")
-            .get_item(TableName=table, Key={"orderId": {"S": order_id}}, ConsistentRead=True)
+            .get_item(
+                TableName=self.ref(table),
+                Key={name: {"S": value} for name, value in key.items()},
+                ConsistentRead=True,
+            )
             .get("Item")
         )
-        return None if item is None else _plain(item)
+        return None if found is None else _plain(found)
+
+    def order(self, order_id: str) -> dict[str, Any] | None:
+        """The order's item, read through the DynamoDB API."""
+        return self.item("OrdersTable", {"orderId": order_id})
 
     def wait_for_saga(
         self, order_id: str, timeout: float = 30.0, with_path: bool = True
@@ -398,9 +402,13 @@ class LocalCloud:
         )
 
     def executions(self) -> list[dict[str, Any]]:
-        sfn = self.client("stepfunctions")
-        arn = self.ref("OrderSagaStateMachine")
-        return list(sfn.list_executions(stateMachineArn=arn)["executions"])
+        """Every execution of the saga, all pages of them."""
+        pages = (
+            self.client("stepfunctions")
+            .get_paginator("list_executions")
+            .paginate(stateMachineArn=self.ref("OrderSagaStateMachine"))
+        )
+        return [execution for page in pages for execution in page["executions"]]
 
 
 def _target_input(target: dict[str, Any], event: dict[str, Any]) -> str:

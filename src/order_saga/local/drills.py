@@ -389,14 +389,8 @@ def _republish_until_started(cloud: LocalCloud, drill: Drill, runs: int) -> None
 
 def _executions_for(cloud: LocalCloud, order_id: str) -> list[dict[str, Any]]:
     sfn = cloud.client("stepfunctions")
-    found = []
-    paginator = sfn.get_paginator("list_executions")
-    for page in paginator.paginate(stateMachineArn=cloud.ref("OrderSagaStateMachine")):
-        for execution in page["executions"]:
-            described = sfn.describe_execution(executionArn=execution["executionArn"])
-            if order_id in described.get("input", ""):
-                found.append(described)
-    return found
+    described = (sfn.describe_execution(executionArn=e["executionArn"]) for e in cloud.executions())
+    return [execution for execution in described if order_id in execution.get("input", "")]
 
 
 def _one_saga_worked(cloud: LocalCloud, order_id: str, deliveries: int) -> bool:
@@ -415,23 +409,12 @@ def _one_saga_worked(cloud: LocalCloud, order_id: str, deliveries: int) -> bool:
     return len(ends) == deliveries and len(quiet) == deliveries - 1
 
 
-def _item(cloud: LocalCloud, logical_id: str, key: str) -> dict[str, Any]:
-    from boto3.dynamodb.types import TypeDeserializer
-
-    raw = (
-        cloud.client("dynamodb")
-        .get_item(TableName=cloud.ref(logical_id), Key={"pk": {"S": key}}, ConsistentRead=True)
-        .get("Item", {})
-    )
-    return {name: TypeDeserializer().deserialize(value) for name, value in raw.items()}
-
-
 def check_books(
     cloud: LocalCloud, drill: Drill, status: str, reason: str | None
 ) -> dict[str, bool]:
     """The invariants, read from the tables and queues themselves."""
-    reservation = _item(cloud, "InventoryTable", f"RESERVATION#{drill.order_id}")
-    charge = _item(cloud, "PaymentsTable", f"CHARGE#{drill.order_id}")
+    reservation = cloud.item("InventoryTable", {"pk": f"RESERVATION#{drill.order_id}"}) or {}
+    charge = cloud.item("PaymentsTable", {"pk": f"CHARGE#{drill.order_id}"}) or {}
     reserved = (
         sum(int(line["quantity"]) for line in reservation.get("lines", []))
         if reservation.get("status") == "RESERVED"

@@ -89,7 +89,6 @@ class _State:
     lambda_router: LambdaRouter | None = None
     target_deliverer: TargetDeliverer | None = None
     clock_scale: float = 1.0
-    message_landed: threading.Condition = threading.Condition()
     executions_ended: threading.Condition = threading.Condition()
     ended = 0
     installed = False

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -81,7 +80,6 @@ class QueuePoller:
             target=self._run, name=f"poll-{mapping.queue.name}", daemon=True
         )
         self.in_flight = 0
-        self.batches = 0
         # Called with each received message before delivery: drills redeliver or observe.
         self.on_receive: list[Callable[[Message], None]] = []
         self._count_lock = threading.Lock()
@@ -129,7 +127,6 @@ class QueuePoller:
             for message in messages:
                 if message.id not in failed:
                     self.backend.delete_message(self.mapping.queue.name, message.receipt_handle)
-            self.batches += 1
         finally:
             with self._count_lock:
                 self.in_flight -= len(messages)
@@ -155,15 +152,3 @@ class QueuePoller:
                 return every_id
             failed.add(identifier)
         return failed
-
-    def idle(self) -> bool:
-        return self.in_flight == 0
-
-
-def wait_until_idle(pollers: list[QueuePoller], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if all(poller.idle() for poller in pollers):
-            return True
-        time.sleep(0.01)
-    return False
