@@ -36,12 +36,11 @@ def demo_wall_seconds(runs: int) -> list[float]:
 def saga_latencies(sagas: int) -> tuple[list[float], float]:
     """Sagas one after another, API call to terminal status; and the same count back to back."""
     from order_saga.local.cloud import LocalCloud
-    from order_saga.local.demo import http_event
+    from order_saga.local.demo import post_order
     from order_saga.local.seeding import seed
 
     body = json.dumps(
         {
-            "customerId": "CUST-BENCH",
             "currency": "EUR",
             "lines": [{"sku": "SKU-BENCH", "quantity": 1, "unitPrice": "1.00"}],
         }
@@ -50,7 +49,7 @@ def saga_latencies(sagas: int) -> tuple[list[float], float]:
         seed(cloud, {"SKU-BENCH": 10 * sagas + 10}, {"CUST-BENCH": 1000 * sagas + 1000}, "EUR")
 
         def place() -> str:
-            response = cloud.invoke("CreateOrderFunction", http_event("POST", "/orders", body))
+            response = post_order(cloud, "CUST-BENCH", body)
             return str(json.loads(response["body"])["orderId"])
 
         for _ in range(5):  # warm every handler (cold starts are not what this measures)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +26,7 @@ from order_saga.service_layer.ports import (
     Clock,
     EventPublisher,
     InventoryStore,
+    OrderIdSource,
     OrderRepository,
     PaymentLedger,
     TaskReporter,
@@ -38,6 +40,13 @@ class SystemClock:
         return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+class RandomOrderIds:
+    """Order ids from 122 random bits (UUID version 4): nothing about them can be guessed."""
+
+    def new_id(self) -> str:
+        return str(uuid.uuid4())
+
+
 @dataclass
 class OrdersContainer:
     """CreateOrder's ports."""
@@ -45,6 +54,7 @@ class OrdersContainer:
     orders: OrderRepository
     publisher: EventPublisher
     clock: Clock
+    order_ids: OrderIdSource
     settings: OrdersSettings
 
 
@@ -114,6 +124,7 @@ def orders_container() -> OrdersContainer:
         orders=_orders(settings.orders_table),
         publisher=_publisher(settings.event_bus_name),
         clock=SystemClock(),
+        order_ids=RandomOrderIds(),
         settings=settings,
     )
 

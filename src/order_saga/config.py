@@ -35,13 +35,15 @@ class OrdersSettings(_FromEnviron):
     orders_table: str
     event_bus_name: str
     idempotency_table: str
+    customer_id_claim: str
 
 
 @dataclass(frozen=True)
 class OrderReaderSettings(_FromEnviron):
-    """What GetOrder needs: read access to the orders, nothing else."""
+    """What GetOrder needs: read access to the orders, and where the caller's id is."""
 
     orders_table: str
+    customer_id_claim: str
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from order_saga.local.cloud import LocalCloud
-from order_saga.local.demo import http_event
+from order_saga.local.demo import post_order
 from order_saga.local.seeding import balances, seed, stock
 
 from .conftest import ROOT
@@ -34,13 +34,9 @@ def test_two_hundred_concurrent_orders_for_fifty_units_confirm_exactly_fifty(
 
     def place(customer: str) -> str:
         body = json.dumps(
-            {
-                "customerId": customer,
-                "currency": "EUR",
-                "lines": [{"sku": "SKU-RACE", "quantity": 1, "unitPrice": "9.99"}],
-            }
+            {"currency": "EUR", "lines": [{"sku": "SKU-RACE", "quantity": 1, "unitPrice": "9.99"}]}
         )
-        response = drill_cloud.invoke("CreateOrderFunction", http_event("POST", "/orders", body))
+        response = post_order(drill_cloud, customer, body)
         assert response["statusCode"] == 202, response
         return str(json.loads(response["body"])["orderId"])
 

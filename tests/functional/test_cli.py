@@ -114,15 +114,20 @@ def test_start_api_serves_a_saga_and_shows_each_functions_log_lines_named(tmp_pa
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         order = {
-            "customerId": "CUST-ALICE",
             "currency": "EUR",
             "lines": [{"sku": "SKU-APPLE", "quantity": 1, "unitPrice": "1.25"}],
         }
+        token = subprocess.run(
+            [sys.executable, "-m", "order_saga.local.cli", "--root", str(ROOT),
+             "local", "token", "CUST-ALICE"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
         placed = None
         while placed is None and time.monotonic() < deadline:
             try:
                 request = urllib.request.Request(
-                    f"{base}/orders", json.dumps(order).encode(), method="POST"
+                    f"{base}/orders", json.dumps(order).encode(), headers, method="POST"
                 )
                 with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310
                     placed = json.loads(answer.read())
@@ -131,7 +136,8 @@ def test_start_api_serves_a_saga_and_shows_each_functions_log_lines_named(tmp_pa
         assert placed is not None, "start-api never answered"
         status = "PENDING"
         while status not in {"CONFIRMED", "CANCELLED"} and time.monotonic() < deadline:
-            with urllib.request.urlopen(f"{base}/orders/{placed['orderId']}", timeout=5) as got:  # noqa: S310
+            read = urllib.request.Request(f"{base}/orders/{placed['orderId']}", headers=headers)
+            with urllib.request.urlopen(read, timeout=5) as got:  # noqa: S310
                 status = json.loads(got.read())["status"]
             time.sleep(0.05)
         assert status == "CONFIRMED"

@@ -24,7 +24,11 @@ HTTP_STATUS = {
     "create-order-idempotency-key": 202,
     "create-order-base64-body": 202,
     "create-order-invalid-body": 400,
+    "create-order-jwt": 202,
+    "create-order-names-another-customer": 403,
+    "create-order-without-identity": 401,
     "get-order-valid": 404,
+    "get-order-jwt": 404,
     "get-order-malformed-id": 400,
 }
 

@@ -22,10 +22,10 @@ from moto.stepfunctions.parser.asl.utils import boto_client, json_path
 from order_saga.domain.events import SOURCE
 from order_saga.local import moto_adaptations
 from order_saga.local.cloud import LocalCloud
-from order_saga.local.demo import http_event
+from order_saga.local.demo import http_event, post_order
 from order_saga.local.faults import swallow, wrap_port
+from order_saga.local.identity import caller_context
 from order_saga.local.seeding import seed
-from order_saga.service_layer.orders import new_order_id
 
 ROOT = Path(__file__).resolve().parents[2]
 # Tests run in file order: those on the fast clock, then one that starts clouds of its own,
@@ -95,11 +95,10 @@ def eventually(check: Callable[[], Any], timeout: float, what: str) -> Any:
     raise AssertionError(f"after {timeout} s: {what}")
 
 
-def place_order(cloud: LocalCloud, key: str | None = None) -> str:
-    body = json.dumps({"customerId": CUSTOMER, "currency": "EUR",
+def place_order(cloud: LocalCloud, key: str | None = None, order_id: str | None = None) -> str:
+    body = json.dumps({"currency": "EUR",
                        "lines": [{"sku": SKU, "quantity": 1, "unitPrice": "1.25"}]})
-    headers = {"Idempotency-Key": key} if key else None
-    response = cloud.invoke("CreateOrderFunction", http_event("POST", "/orders", body, headers))
+    response = post_order(cloud, CUSTOMER, body, key, order_id)
     assert response["statusCode"] == 202, response
     return str(json.loads(response["body"])["orderId"])
 
@@ -198,7 +197,8 @@ def seconds_between(first: dict[str, Any], last: dict[str, Any]) -> float:
 # ---------------------------------------- 1. Lambda runs the real handlers
 def test_a_boto3_invoke_of_a_deployed_function_reaches_its_real_handler(cloud: LocalCloud) -> None:
     order_id = str(uuid.uuid4())
-    event = http_event("GET", f"/orders/{order_id}", path_parameters={"orderId": order_id})
+    event = http_event("GET", f"/orders/{order_id}", path_parameters={"orderId": order_id},
+                       authorizer=caller_context(CUSTOMER))
     before = invocations(cloud, "GetOrderFunction")
 
     response = cloud.client("lambda").invoke(FunctionName=cloud.ref("GetOrderFunction"),
@@ -498,8 +498,7 @@ def test_an_execution_that_outlives_its_cloud_leaves_the_next_cloud_working(
 # ---------------------------------------- 4. the scaled clock: heartbeat, timeout, retry (slow)
 def test_a_saga_whose_reservation_report_never_arrives_ends_on_the_scaled_heartbeat(
         slow_cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> None:
-    key = f"unreported-{uuid.uuid4()}"
-    order_id = new_order_id(CUSTOMER, key)
+    order_id = str(uuid.uuid4())
     container = slow_cloud.container_of("InventoryWorkerFunction")
     monkeypatch.setattr(container, "reporter", container.reporter)  # restored after the test
     reporter = wrap_port(container, "reporter")
@@ -507,7 +506,7 @@ def test_a_saga_whose_reservation_report_never_arrives_ends_on_the_scaled_heartb
     reporter.inject("succeed", f"{order_id}:ReserveInventory", swallow)
     started = time.perf_counter()
 
-    saga = slow_cloud.wait_for_saga(place_order(slow_cloud, key), timeout=30)
+    saga = slow_cloud.wait_for_saga(place_order(slow_cloud, order_id=order_id), timeout=30)
     elapsed = time.perf_counter() - started
 
     assert reporter.injected == {("succeed", f"{order_id}:ReserveInventory"): 1}

@@ -3,36 +3,43 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
+import jwt
 import pytest
 
-from order_saga.local.api import serve
+from order_saga.local.api import serving
 from order_saga.local.cloud import LocalCloud
+from order_saga.local.identity import LOCAL_AUDIENCE, LOCAL_ISSUER, mint, signing_key
 from order_saga.local.seeding import seed
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def base_url(cloud: LocalCloud) -> Iterator[str]:
-    server = serve(cloud, 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(cloud) as url:
+        yield url
 
 
 def request(
-    url: str, method: str = "GET", body: dict[str, object] | None = None
+    url: str,
+    method: str = "GET",
+    body: dict[str, object] | None = None,
+    customer: str | None = "CUST-API-1",
+    headers: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, object]]:
+    """One request; with `customer`, a valid local token for that customer."""
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(
-        url, data=data, method=method, headers={"content-type": "application/json"}
-    )
+    sent = {"content-type": "application/json", **(headers or {})}
+    if customer is not None:
+        sent["authorization"] = f"Bearer {mint(ROOT, customer)}"
+    req = urllib.request.Request(url, data=data, method=method, headers=sent)
     try:
         with urllib.request.urlopen(req, timeout=10) as response:  # noqa: S310 - loopback only
             return response.status, json.loads(response.read())
@@ -48,7 +55,6 @@ def test_post_starts_a_real_saga_and_get_shows_it_reach_its_end(
         f"{base_url}/orders",
         "POST",
         {
-            "customerId": "CUST-API-1",
             "currency": "EUR",
             "lines": [{"sku": "SKU-API-1", "quantity": 2, "unitPrice": "3.00"}],
         },
@@ -68,9 +74,48 @@ def test_post_starts_a_real_saga_and_get_shows_it_reach_its_end(
 
 
 def test_the_api_answers_400_404_and_405_like_api_gateway(base_url: str) -> None:
-    assert request(f"{base_url}/orders", "POST", {"customerId": "x"})[0] == 400
+    assert request(f"{base_url}/orders", "POST", {"lines": "x"})[0] == 400
     assert request(f"{base_url}/orders/not-a-uuid")[0] == 400
     assert request(f"{base_url}/orders/7c9e6679-7425-40de-944b-e07fc1f90ae7")[0] == 404
     assert request(f"{base_url}/nowhere")[0] == 404
     assert request(f"{base_url}/orders", "DELETE")[0] == 405
 
+
+
+def forged(claims: dict[str, object], key: bytes | None = None, algorithm: str = "HS256") -> str:
+    now = int(time.time())
+    base = {"iss": LOCAL_ISSUER, "aud": LOCAL_AUDIENCE, "iat": now, "exp": now + 60}
+    signer = None if algorithm == "none" else key or signing_key(ROOT)
+    return jwt.encode({**base, **claims}, signer, algorithm=algorithm)
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        pytest.param(None, id="no-header"),
+        pytest.param("CUST-API-1", id="not-a-bearer-token"),
+        pytest.param("Bearer ", id="empty-token"),
+        pytest.param("Bearer not.a.jwt", id="garbage"),
+        pytest.param("Basic Q1VTVDpwYXNz", id="basic-auth"),
+        pytest.param(f"Bearer {forged({'sub': 'CUST-API-1'}, key=b'k' * 64)}", id="other-key"),
+        pytest.param(f"Bearer {forged({'sub': 'CUST-API-1', 'exp': 1})}", id="expired"),
+        pytest.param(f"Bearer {forged({'sub': 'CUST-API-1', 'aud': 'other'})}", id="wrong-aud"),
+        pytest.param(f"Bearer {forged({'sub': 'CUST-API-1', 'iss': 'https://x'})}", id="wrong-iss"),
+        pytest.param(f"Bearer {forged({'sub': 'CUST-API-1'}, algorithm='none')}", id="alg-none"),
+        pytest.param(f"Bearer {forged({'name': 'no subject'})}", id="no-sub-claim"),
+    ],
+)
+@pytest.mark.parametrize("route", ["POST /orders", "GET /orders/{id}"])
+def test_a_request_without_a_valid_token_gets_401_and_stores_nothing(
+    cloud: LocalCloud, base_url: str, authorization: str | None, route: str
+) -> None:
+    before = cloud.client("dynamodb").scan(TableName=cloud.ref("OrdersTable"))["Count"]
+    headers = {"authorization": authorization} if authorization is not None else {}
+    body = {"currency": "EUR", "lines": [{"sku": "SKU-API-1", "quantity": 1, "unitPrice": "1.00"}]}
+    if route == "POST /orders":
+        status, answer = request(f"{base_url}/orders", "POST", body, None, headers)
+    else:
+        status, answer = request(f"{base_url}/orders/{uuid.uuid4()}", "GET", None, None, headers)
+
+    assert (status, answer) == (401, {"message": "Unauthorized"})
+    assert cloud.client("dynamodb").scan(TableName=cloud.ref("OrdersTable"))["Count"] == before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,11 +14,10 @@ import pytest
 import yaml
 
 from order_saga.local.cloud import LocalCloud, SagaDeadlineError
-from order_saga.local.demo import http_event
+from order_saga.local.demo import post_order
 from order_saga.local.runtime import HandlerError
 from order_saga.local.seeding import seed
 from order_saga.local.template import TemplateError, load_template
-from order_saga.service_layer.orders import new_order_id
 
 ROOT = Path(__file__).resolve().parents[2]
 CLOCK_SCALE = 0.001
@@ -49,11 +49,10 @@ def project_copy(tmp_path: Path, breaks: Callable[[Template], None]) -> Path:
     return tmp_path
 
 
-def place_order(cloud: LocalCloud, key: str) -> str:
-    body = json.dumps({"customerId": CUSTOMER, "currency": "EUR",
+def place_order(cloud: LocalCloud, key: str, order_id: str | None = None) -> str:
+    body = json.dumps({"currency": "EUR",
                        "lines": [{"sku": SKU, "quantity": 1, "unitPrice": "1.25"}]})
-    event = http_event("POST", "/orders", body, {"Idempotency-Key": key})
-    response = cloud.invoke("CreateOrderFunction", event)
+    response = post_order(cloud, CUSTOMER, body, key, order_id)
     assert response["statusCode"] == 202, response
     return str(json.loads(response["body"])["orderId"])
 
@@ -174,11 +173,11 @@ def test_a_handler_in_a_module_that_does_not_exist_fails_its_invocation_with_an_
 
     with LocalCloud(project_copy(tmp_path, misspell_the_handler),
                     clock_scale=CLOCK_SCALE) as cloud:
-        key = "missing-module"
+        order_id = str(uuid.uuid4())
         with pytest.raises(HandlerError) as raised:
-            place_order(cloud, key)
+            place_order(cloud, "missing-module", order_id)
 
         assert raised.value.error_type == "Runtime.ImportModuleError"
         assert "order_saga.entrypoints.create_orders" in raised.value.error_message
-        assert cloud.order(new_order_id(CUSTOMER, key)) is None
+        assert cloud.order(order_id) is None
         assert cloud.executions() == []

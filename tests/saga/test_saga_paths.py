@@ -10,7 +10,7 @@ import pytest
 
 from order_saga.domain.errors import ParticipantUnavailableError
 from order_saga.local.cloud import LocalCloud
-from order_saga.local.demo import http_event
+from order_saga.local.demo import post_order
 from order_saga.local.faults import InjectedFaultError, wrap_port
 from order_saga.local.seeding import balances, seed, stock
 
@@ -112,16 +112,13 @@ CASES = [
 ]
 
 
-def place(cloud: LocalCloud, customer: str, sku: str, quantity: int, key: str | None = None) -> str:
+def place(
+    cloud: LocalCloud, customer: str, sku: str, quantity: int, order_id: str | None = None
+) -> str:
     body = json.dumps(
-        {
-            "customerId": customer,
-            "currency": "EUR",
-            "lines": [{"sku": sku, "quantity": quantity, "unitPrice": "2.50"}],
-        }
+        {"currency": "EUR", "lines": [{"sku": sku, "quantity": quantity, "unitPrice": "2.50"}]}
     )
-    headers = {"Idempotency-Key": key} if key else None
-    response = cloud.invoke("CreateOrderFunction", http_event("POST", "/orders", body, headers))
+    response = post_order(cloud, customer, body, uuid.uuid4().hex, order_id)
     assert response["statusCode"] == 202, response
     return str(json.loads(response["body"])["orderId"])
 
@@ -135,17 +132,15 @@ def fresh_names() -> tuple[str, str]:
 def test_each_outcome_follows_its_exact_path_and_leaves_stock_and_money_right(
     cloud: LocalCloud, case: Case
 ) -> None:
-    from order_saga.service_layer.orders import new_order_id
-
     customer, sku = fresh_names()
     seed(cloud, {sku: 10}, {customer: case.balance}, "EUR")
-    key = uuid.uuid4().hex
+    order_id = str(uuid.uuid4())
     if case.fault:
         function, attribute, method = case.fault
         port = wrap_port(cloud.container_of(function), attribute)
-        port.inject(method, new_order_id(customer, key), InjectedFaultError("refused on purpose"))
+        port.inject(method, order_id, InjectedFaultError("refused on purpose"))
 
-    order_id = place(cloud, customer, sku, case.quantity, key)
+    place(cloud, customer, sku, case.quantity, order_id)
     saga = cloud.wait_for_saga(order_id, timeout=20)
 
     assert saga.path == case.path
@@ -159,13 +154,10 @@ def test_each_outcome_follows_its_exact_path_and_leaves_stock_and_money_right(
 
 
 def test_a_transient_failure_is_retried_and_the_order_still_confirms(cloud: LocalCloud) -> None:
-    from order_saga.service_layer.orders import new_order_id
-
     customer, sku = fresh_names()
     seed(cloud, {sku: 10}, {customer: 10_000}, "EUR")
-    key = uuid.uuid4().hex
     ledger = wrap_port(cloud.container_of("PaymentWorkerFunction"), "ledger")
-    order_id = new_order_id(customer, key)
+    order_id = str(uuid.uuid4())
     ledger.inject(
         "charge",
         order_id,
@@ -173,7 +165,7 @@ def test_a_transient_failure_is_retried_and_the_order_still_confirms(cloud: Loca
         ParticipantUnavailableError("throttled"),
     )
 
-    place(cloud, customer, sku, 3, key)
+    place(cloud, customer, sku, 3, order_id)
     saga = cloud.wait_for_saga(order_id, timeout=20)
 
     assert saga.status == "CONFIRMED"
@@ -183,16 +175,13 @@ def test_a_transient_failure_is_retried_and_the_order_still_confirms(cloud: Loca
 
 
 def test_a_compensation_that_fails_for_good_parks_the_order(cloud: LocalCloud) -> None:
-    from order_saga.service_layer.orders import new_order_id
-
     customer, sku = fresh_names()
     seed(cloud, {sku: 10}, {customer: 100}, "EUR")
-    key = uuid.uuid4().hex
-    order_id = new_order_id(customer, key)
+    order_id = str(uuid.uuid4())
     store = wrap_port(cloud.container_of("InventoryWorkerFunction"), "store")
     store.inject("release", order_id, *[InjectedFaultError("store down")] * 20)
 
-    place(cloud, customer, sku, 2, key)
+    place(cloud, customer, sku, 2, order_id)
     saga = cloud.wait_for_saga(order_id, timeout=30)
 
     assert saga.status == "COMPENSATION_FAILED"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from order_saga.bootstrap import RandomOrderIds
 from order_saga.domain.commands import CancelOrder, ConfirmOrder
 from order_saga.domain.errors import OrderNotConfirmableError, OrderNotFoundError
 from order_saga.domain.model import Money, Order, OrderLine, OrderStatus
@@ -15,7 +17,6 @@ from order_saga.service_layer.orders import (
     cancel_order,
     confirm_order,
     get_order,
-    new_order_id,
     place_order,
     republish_pending,
 )
@@ -190,38 +191,16 @@ def test_an_id_that_is_taken_but_holds_no_order_is_reported_not_found(
     assert publisher.published == []
 
 
-# new_order_id
+# order ids
 
 
-def test_the_same_customer_and_key_always_name_the_same_order() -> None:
-    assert new_order_id("cust-1", "key-1") == new_order_id("cust-1", "key-1")
+def test_every_order_id_is_random_and_one_that_get_order_accepts() -> None:
+    ids = [RandomOrderIds().new_id() for _ in range(200)]
 
-
-@pytest.mark.parametrize(
-    ("other_customer", "other_key"),
-    [("cust-2", "key-1"), ("cust-1", "key-2")],
-)
-def test_another_customer_or_another_key_names_another_order(
-    other_customer: str, other_key: str
-) -> None:
-    assert new_order_id("cust-1", "key-1") != new_order_id(other_customer, other_key)
-
-
-def test_the_customer_and_key_cannot_be_shifted_into_one_another() -> None:
-    assert new_order_id("cust-1", "2key") != new_order_id("cust-12", "key")
-
-
-def test_without_a_key_every_order_gets_a_fresh_id() -> None:
-    ids = {new_order_id("cust-1", None) for _ in range(50)}
-
-    assert len(ids) == 50
-
-
-@pytest.mark.parametrize("key", [None, "key-1"])
-def test_every_new_order_id_is_one_that_get_order_accepts(key: str | None) -> None:
-    order_id = new_order_id("cust-1", key)
-
-    assert check_order_id(order_id) == order_id
+    assert len(set(ids)) == 200
+    assert all(check_order_id(order_id) == order_id for order_id in ids)
+    # Version 4: 122 random bits, nothing derived from the customer or the key.
+    assert {uuid.UUID(order_id).version for order_id in ids} == {4}
 
 
 # get_order
@@ -230,14 +209,24 @@ def test_every_new_order_id_is_one_that_get_order_accepts(key: str | None) -> No
 def test_get_order_returns_the_stored_order() -> None:
     order = stored(status=OrderStatus.RUNNING)
 
-    assert get_order(ORDER_ID, FakeOrderRepository(order)) == order
+    assert get_order(ORDER_ID, "cust-1", FakeOrderRepository(order)) == order
 
 
 def test_get_order_of_an_unknown_id_raises_order_not_found(orders: FakeOrderRepository) -> None:
     with pytest.raises(OrderNotFoundError) as caught:
-        get_order(ORDER_ID, orders)
+        get_order(ORDER_ID, "cust-1", orders)
 
     assert caught.value.order_id == ORDER_ID
+
+
+def test_another_customers_order_is_as_unknown_as_a_missing_one() -> None:
+    orders = FakeOrderRepository(stored(status=OrderStatus.CONFIRMED))
+
+    with pytest.raises(OrderNotFoundError) as caught:
+        get_order(ORDER_ID, "cust-2", orders)
+
+    assert caught.value.order_id == ORDER_ID
+    assert str(caught.value) == str(OrderNotFoundError(ORDER_ID))
 
 
 # confirm_order

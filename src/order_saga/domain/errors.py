@@ -14,7 +14,9 @@ OrderSagaError
 ├── InvalidCommandError          a message that is not a command (a poison message)
 ├── ValidationError              a request that breaks the API contract (HTTP 400)
 ├── IdempotencyKeyReusedError    the same Idempotency-Key with another body (HTTP 409)
-└── OrderNotFoundError           no order with that id (HTTP 404)
+├── NotAuthenticatedError        no usable caller identity from the API's authorizer (HTTP 401)
+├── CustomerMismatchError        a body that names another customer than the caller (HTTP 403)
+└── OrderNotFoundError           no order with that id, or not the caller's (HTTP 404)
 """
 
 from __future__ import annotations
@@ -90,8 +92,16 @@ class IdempotencyKeyReusedError(OrderSagaError):
     """An Idempotency-Key already used for a request with a different body."""
 
 
+class NotAuthenticatedError(OrderSagaError):
+    """The request carries no identity the API's authorizer vouched for."""
+
+
+class CustomerMismatchError(OrderSagaError):
+    """A request body names a customer other than the authenticated caller."""
+
+
 class OrderNotFoundError(OrderSagaError):
-    """No order has the requested id."""
+    """No order has the requested id, or the order is not the caller's."""
 
     def __init__(self, order_id: str) -> None:
         self.order_id = order_id

@@ -5,10 +5,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from typing import Any
 
-from order_saga.domain.errors import FieldError, ValidationError
+from order_saga.domain.errors import FieldError, NotAuthenticatedError, ValidationError
 from order_saga.domain.model import Order
+
+# What a customer id taken from an identity may look like: a JWT subject, a Cognito identity
+# id or an IAM principal's ARN all fit; control characters and blanks never do.
+CALLER_ID = re.compile(r"^[\x21-\x7e]{1,256}\Z")
 
 
 def body_of(event: dict[str, Any]) -> str | None:
@@ -29,6 +34,26 @@ def header(event: dict[str, Any], name: str) -> str | None:
     return None if value is None else str(value)
 
 
+def caller_of(event: dict[str, Any], claim: str) -> str:
+    """The customer making the request, as the API's authorizer vouched for it.
+
+    JWT authorizer: the value of `claim` among the token's claims. IAM authorizer: the
+    Cognito identity id when the request was signed with Cognito identity pool credentials,
+    else the caller's principal ARN (`userArn`: an IAM user, or an assumed-role session).
+    Nothing in the body or the headers counts: API Gateway alone writes requestContext.
+    """
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    value: Any = None
+    if isinstance(authorizer.get("jwt"), dict):
+        value = (authorizer["jwt"].get("claims") or {}).get(claim)
+    elif isinstance(authorizer.get("iam"), dict):
+        iam = authorizer["iam"]
+        value = (iam.get("cognitoIdentity") or {}).get("identityId") or iam.get("userArn")
+    if not isinstance(value, str) or not CALLER_ID.match(value):
+        raise NotAuthenticatedError("the request carries no identity from the API's authorizer")
+    return value
+
+
 def respond(status: int, body: dict[str, Any]) -> dict[str, Any]:
     return {
         "statusCode": status,
@@ -41,6 +66,23 @@ def invalid(error: ValidationError) -> dict[str, Any]:
     return respond(
         400, {"message": "invalid request", "errors": [e.to_dict() for e in error.errors]}
     )
+
+
+def unauthorized() -> dict[str, Any]:
+    """What API Gateway itself answers a request without a valid identity."""
+    return respond(401, {"message": "Unauthorized"})
+
+
+def forbidden(field: str, message: str) -> dict[str, Any]:
+    """The caller may not do this; the same shape as a 400, naming the field at fault."""
+    return respond(
+        403, {"message": "forbidden", "errors": [FieldError(field, message).to_dict()]}
+    )
+
+
+def not_found() -> dict[str, Any]:
+    """One answer for an unknown order and for another customer's: ids reveal nothing."""
+    return respond(404, {"message": "order not found"})
 
 
 def internal_error() -> dict[str, Any]:

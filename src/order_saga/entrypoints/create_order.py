@@ -18,24 +18,40 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from order_saga.bootstrap import orders_container
-from order_saga.domain.errors import ValidationError
+from order_saga.domain.errors import (
+    CustomerMismatchError,
+    NotAuthenticatedError,
+    ValidationError,
+)
 from order_saga.domain.requests import PlaceOrder, check_idempotency_key, parse_place_order
-from order_saga.entrypoints._http import body_of, header, internal_error, invalid, respond
-from order_saga.service_layer.orders import new_order_id, place_order
+from order_saga.entrypoints._http import (
+    body_of,
+    caller_of,
+    forbidden,
+    header,
+    internal_error,
+    invalid,
+    respond,
+    unauthorized,
+)
+from order_saga.service_layer.orders import place_order
 
 logger = Logger()
 metrics = Metrics()
 container = orders_container()
+# Keys are the caller's own: two customers may use the same key for different orders.
 idempotency = IdempotencyConfig(
-    event_key_jmespath="key", payload_validation_jmespath="body", expires_after_seconds=24 * 3600
+    event_key_jmespath="[caller, key]",
+    payload_validation_jmespath="body",
+    expires_after_seconds=24 * 3600,
 )
 persistence = DynamoDBPersistenceLayer(table_name=container.settings.idempotency_table)
 
 
-def place(command: PlaceOrder, key: str | None) -> dict[str, Any]:
+def place(command: PlaceOrder) -> dict[str, Any]:
     placed = place_order(
         command,
-        new_order_id(command.customer_id, key),
+        container.order_ids.new_id(),
         container.orders,
         container.publisher,
         container.clock,
@@ -53,9 +69,9 @@ def place(command: PlaceOrder, key: str | None) -> dict[str, Any]:
 @idempotent_function(
     data_keyword_argument="request", persistence_store=persistence, config=idempotency
 )
-def place_once(request: dict[str, Any], command: PlaceOrder, key: str) -> dict[str, Any]:
+def place_once(request: dict[str, Any], command: PlaceOrder) -> dict[str, Any]:
     """The first response for `request` is stored; a repeat with the same body gets it back."""
-    return place(command, key)
+    return place(command)
 
 
 @logger.inject_lambda_context
@@ -63,14 +79,18 @@ def place_once(request: dict[str, Any], command: PlaceOrder, key: str) -> dict[s
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
     try:
+        customer_id = caller_of(event, container.settings.customer_id_claim)
         body = body_of(event)
-        command = parse_place_order(body)
+        command = parse_place_order(body, customer_id)
         key = header(event, "Idempotency-Key")
         if key is None:
-            return place(command, None)
-        # Keys are the customer's own: two customers may use the same key for different orders.
-        request = {"key": f"{command.customer_id}:{check_idempotency_key(key)}", "body": body}
-        return place_once(request=request, command=command, key=key)
+            return place(command)
+        request = {"caller": customer_id, "key": check_idempotency_key(key), "body": body}
+        return place_once(request=request, command=command)
+    except NotAuthenticatedError:
+        return unauthorized()
+    except CustomerMismatchError:
+        return forbidden("customerId", "names another customer than the caller")
     except ValidationError as exc:
         return invalid(exc)
     except IdempotencyValidationError:

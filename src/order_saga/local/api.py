@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from order_saga.local.cloud import LocalCloud
 from order_saga.local.demo import http_event
+from order_saga.local.deploy import Route
+from order_saga.local.identity import (
+    JwtAuthorizer,
+    TokenRejectedError,
+    bearer_token,
+    jwt_context,
+    signing_key,
+    verify,
+)
 from order_saga.local.runtime import HandlerError
+
+JSON = {"content-type": "application/json"}
 
 MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
 
@@ -31,6 +45,16 @@ class LocalApi:
         self.routes = [
             (route.method, route_pattern(route.path), route) for route in cloud.deployment.routes
         ]
+        self.key = signing_key(cloud.root)
+
+    def authorize(self, route: Route, headers: dict[str, str]) -> dict[str, Any] | None:
+        """`requestContext.authorizer` for the request; TokenRejectedError when refused."""
+        if route.authorization == "NONE":
+            return None
+        if route.authorization != "JWT" or route.authorizer is None:
+            raise TokenRejectedError(f"{route.authorization} is not checked locally")
+        authorizer = JwtAuthorizer(route.authorizer.issuer, route.authorizer.audiences)
+        return jwt_context(verify(bearer_token(headers), self.key, authorizer))
 
     def handle(
         self, method: str, path: str, headers: dict[str, str], body: str | None
@@ -43,28 +67,29 @@ class LocalApi:
             known_path = True
             if route_method != method:
                 continue
-            event = http_event(method, path, body, headers, match.groupdict() or None)
+            try:
+                identity = self.authorize(route, headers)
+            except TokenRejectedError as exc:
+                # As API Gateway answers: the reason goes to the header, never to the body.
+                reason = " ".join(str(exc).replace('"', "'").split())
+                challenge = f'Bearer error="invalid_token" error_description="{reason}"'
+                headers_out = {**JSON, "www-authenticate": challenge}
+                return 401, headers_out, json.dumps({"message": "Unauthorized"})
+            event = http_event(method, path, body, headers, match.groupdict() or None, identity)
             event["routeKey"] = f"{route.method} {route.path}"
             try:
                 response = self.cloud.invoke(route.function, event)
             except HandlerError:
-                return (
-                    500,
-                    {"content-type": "application/json"},
-                    json.dumps({"message": "Internal Server Error"}),
-                )
+                return 500, dict(JSON), json.dumps({"message": "Internal Server Error"})
             return _proxy_response(response)
         status = 405 if known_path else 404
-        return (
-            status,
-            {"content-type": "application/json"},
-            json.dumps({"message": "Not Found" if status == 404 else "Method Not Allowed"}),
-        )
+        message = "Not Found" if status == 404 else "Method Not Allowed"
+        return status, dict(JSON), json.dumps({"message": message})
 
 
 def _proxy_response(response: Any) -> tuple[int, dict[str, str], str]:
     if not isinstance(response, dict) or "statusCode" not in response:
-        return 200, {"content-type": "application/json"}, json.dumps(response)
+        return 200, dict(JSON), json.dumps(response)
     headers = {str(k): str(v) for k, v in (response.get("headers") or {}).items()}
     return int(response["statusCode"]), headers, str(response.get("body", ""))
 
@@ -112,3 +137,16 @@ def serve(cloud: LocalCloud, port: int) -> ThreadingHTTPServer:
             )
 
     return ThreadingHTTPServer(("127.0.0.1", port), Handler)
+
+
+@contextmanager
+def serving(cloud: LocalCloud, port: int = 0) -> Iterator[str]:
+    """The API served on a background thread while the block runs; yields its base URL."""
+    server = serve(cloud, port)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -56,6 +56,20 @@ def _parser() -> argparse.ArgumentParser:
     api.add_argument(
         "--quiet", action="store_true", help="do not show the functions' log lines as they run"
     )
+    token = local_commands.add_parser(
+        "token", help="print a JWT for a customer, signed with the local key start-api checks"
+    )
+    token.add_argument("customer", metavar="CUSTOMER", help="the customer id, e.g. CUST-ALICE")
+    token.add_argument(
+        "--claim", default="sub", help="the claim that names the customer (default sub)"
+    )
+    token.add_argument(
+        "--ttl",
+        type=int,
+        default=3600,
+        metavar="SECONDS",
+        help="how long the token is valid (default 3600)",
+    )
     drill = commands.add_parser("drill", help="run the saga failure drills and print the report")
     drill.add_argument("--only", metavar="PATTERN", help="run only the cells whose name matches")
     drill.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -162,14 +176,7 @@ def _start_api(args: argparse.Namespace) -> int:
             from order_saga.local.seeding import seed
 
             seed(cloud, STOCK, BALANCES, CURRENCY)
-        out = sys.stderr
-        for route in cloud.deployment.routes:
-            print(
-                f"  {route.method:6} http://127.0.0.1:{args.port}{route.path}  -> {route.function}"
-                f"  (authorization {route.authorization} is not checked locally)",
-                file=out,
-            )
-        print(f"serving on http://127.0.0.1:{args.port}; Ctrl-C stops", file=out, flush=True)
+        _print_routes(cloud, args.port)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
@@ -179,6 +186,47 @@ def _start_api(args: argparse.Namespace) -> int:
         finally:
             server.shutdown()
             server.server_close()
+    return 0
+
+
+def _print_routes(cloud: Any, port: int) -> None:
+    from order_saga.local.identity import key_path
+
+    out = sys.stderr
+    for route in cloud.deployment.routes:
+        check = {"NONE": "open", "JWT": "Authorization: Bearer <JWT>"}.get(
+            route.authorization, f"{route.authorization}: refused locally"
+        )
+        print(
+            f"  {route.method:6} http://127.0.0.1:{port}{route.path}  -> {route.function}"
+            f"  ({check})",
+            file=out,
+        )
+    authorizers = {r.authorizer for r in cloud.deployment.routes if r.authorizer is not None}
+    for authorizer in authorizers:
+        print(
+            f"tokens are checked as the JWT authorizer checks them: issuer {authorizer.issuer}, "
+            f"audience {', '.join(authorizer.audiences)}, signed with {key_path(cloud.root)}",
+            file=out,
+        )
+    if authorizers:
+        command = "order-saga" if cloud.root == Path.cwd() else f"order-saga --root {cloud.root}"
+        print(
+            f'mint one: TOKEN=$({command} local token CUST-ALICE); curl -H "Authorization: '
+            f'Bearer $TOKEN" ...',
+            file=out,
+        )
+    print(f"serving on http://127.0.0.1:{port}; Ctrl-C stops", file=out, flush=True)
+
+
+def _token(args: argparse.Namespace) -> int:
+    from order_saga.local.identity import mint
+
+    if args.ttl <= 0:
+        raise UsageError("--ttl must be at least 1 second")
+    if not args.customer.strip() or args.customer != args.customer.strip():
+        raise UsageError("CUSTOMER must be a non-empty id without surrounding blanks")
+    print(mint(args.root, args.customer, claim=args.claim, seconds=args.ttl))
     return 0
 
 
@@ -200,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
             return _drill(args)
         if args.local_command == "invoke":
             return _invoke(args)
+        if args.local_command == "token":
+            return _token(args)
         return _start_api(args)
     except (UsageError, TemplateError, ScenarioError) as exc:
         print(f"order-saga: {exc}", file=sys.stderr)

@@ -17,6 +17,7 @@ from botocore.config import Config
 
 from order_saga.local import moto_adaptations
 from order_saga.local.deploy import ACCOUNT_ID, Deployer, Deployment
+from order_saga.local.identity import LOCAL_IDENTITY_PARAMETERS
 from order_saga.local.pollers import Mapping, QueuePoller
 from order_saga.local.runtime import HandlerError, LambdaRuntime
 from order_saga.local.template import TemplateError, code_uri_of, load_template, translate
@@ -90,6 +91,11 @@ class LocalCloud:
         if moto_adaptations.state.lambda_router is not None:
             raise RuntimeError("another local cloud is running in this process; stop it first")
         template = load_template(self.template_path)
+        declared = template.get("Parameters") or {}
+        self.parameters = {
+            **{k: v for k, v in LOCAL_IDENTITY_PARAMETERS.items() if k in declared},
+            **self.parameters,
+        }
         self._saved_environ = dict(os.environ)
         os.environ.update(
             {

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from order_saga.local.cloud import LocalCloud
-from order_saga.local.faults import InjectedFaultError, wrap_port
+from order_saga.local.faults import InjectedFaultError, plan_order_ids, wrap_port
+from order_saga.local.identity import caller_context
 from order_saga.local.seeding import balances, seed, stock
-from order_saga.service_layer.orders import new_order_id
 
 STOCK = {"SKU-APPLE": 100, "SKU-PEAR": 3, "SKU-PLUM": 50}
 BALANCES = {"CUST-ALICE": 50_000, "CUST-BOB": 1_000, "CUST-CAROL": 30_000}
@@ -29,7 +30,6 @@ class Scenario:
     def body(self) -> str:
         return json.dumps(
             {
-                "customerId": self.customer_id,
                 "currency": CURRENCY,
                 "lines": [{"sku": s, "quantity": q, "unitPrice": p} for s, q, p in self.lines],
             }
@@ -50,6 +50,7 @@ def http_event(
     body: str | None = None,
     headers: dict[str, str] | None = None,
     path_parameters: dict[str, str] | None = None,
+    authorizer: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """An HTTP API payload 2.0 event, as API Gateway hands it to a function."""
     now = time.time()
@@ -85,7 +86,28 @@ def http_event(
         event["body"] = body
     if path_parameters:
         event["pathParameters"] = path_parameters
+    if authorizer is not None:
+        event["requestContext"]["authorizer"] = authorizer
     return event
+
+
+def post_order(
+    cloud: LocalCloud,
+    customer_id: str,
+    body: str,
+    key: str | None = None,
+    order_id: str | None = None,
+) -> dict[str, Any]:
+    """POST /orders to CreateOrder as `customer_id` would through the API, token checked.
+
+    With `order_id`, the order gets that id, so faults can be armed for it beforehand.
+    """
+    headers = {"Idempotency-Key": key} if key is not None else None
+    event = http_event("POST", "/orders", body, headers, authorizer=caller_context(customer_id))
+    if order_id is None:
+        return dict(cloud.invoke("CreateOrderFunction", event))
+    with plan_order_ids(cloud.container_of("CreateOrderFunction")).naming(order_id):
+        return dict(cloud.invoke("CreateOrderFunction", event))
 
 
 def run_demo(root: str = ".", clock_scale: float = 0.01, deadline: float = 20.0) -> dict[str, Any]:
@@ -99,15 +121,13 @@ def run_demo(root: str = ".", clock_scale: float = 0.01, deadline: float = 20.0)
         placed = []
         for number, scenario in enumerate(SCENARIOS, start=1):
             key = f"demo-{number}-{time.time_ns()}"
+            order_id = str(uuid.uuid4())
             if scenario.fault_at_confirm:
-                # The Idempotency-Key names the order in advance: the fault is armed before it runs.
+                # The order is named in advance, so the fault is armed before its saga runs.
                 order_store.inject(
-                    "confirm",
-                    new_order_id(scenario.customer_id, key),
-                    InjectedFaultError("the order store refused the write"),
+                    "confirm", order_id, InjectedFaultError("the order store refused the write")
                 )
-            event = http_event("POST", "/orders", scenario.body(), {"Idempotency-Key": key})
-            response = cloud.invoke("CreateOrderFunction", event)
+            response = post_order(cloud, scenario.customer_id, scenario.body(), key, order_id)
             if response["statusCode"] != 202:
                 raise RuntimeError(f"{scenario.name}: POST /orders answered {response}")
             placed.append((scenario, json.loads(response["body"])["orderId"]))

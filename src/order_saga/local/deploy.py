@@ -31,14 +31,24 @@ class FunctionSpec:
     memory: int
 
 
+@dataclass(frozen=True)
+class Authorizer:
+    """An HTTP API authorizer: its type and, for JWT, the issuer and audiences it accepts."""
+
+    kind: str
+    issuer: str = ""
+    audiences: tuple[str, ...] = ()
+
+
 @dataclass
 class Route:
-    """One HTTP API route and the function behind it."""
+    """One HTTP API route, the function behind it and how callers are authorized."""
 
     method: str
     path: str
     function: str
     authorization: str
+    authorizer: Authorizer | None = None
 
 
 @dataclass
@@ -54,6 +64,7 @@ class Deployment:
     routes: list[Route] = field(default_factory=list)
     not_emulated: dict[str, str] = field(default_factory=dict)
     integrations: dict[str, str] = field(default_factory=dict)
+    authorizers: dict[str, Authorizer] = field(default_factory=dict)
 
     def function_by_name_or_id(self, name: str) -> FunctionSpec | None:
         for spec in self.functions.values():
@@ -482,7 +493,14 @@ class Deployer:
         self._set(logical_id, p["StageName"])
 
     def _create_ApiGatewayV2_Authorizer(self, logical_id: str, p: dict[str, Any]) -> None:
-        self._set(logical_id, uuid.uuid5(uuid.NAMESPACE_DNS, logical_id).hex[:6])
+        authorizer_id = uuid.uuid5(uuid.NAMESPACE_DNS, logical_id).hex[:6]
+        jwt = p.get("JwtConfiguration") or {}
+        self.deployment.authorizers[authorizer_id] = Authorizer(
+            kind=str(p.get("AuthorizerType", "")),
+            issuer=str(jwt.get("Issuer", "")),
+            audiences=tuple(str(audience) for audience in jwt.get("Audience", [])),
+        )
+        self._set(logical_id, authorizer_id)
 
     def _create_ApiGatewayV2_Integration(self, logical_id: str, p: dict[str, Any]) -> None:
         if p.get("IntegrationType") != "AWS_PROXY" or p.get("PayloadFormatVersion") != "2.0":
@@ -503,8 +521,12 @@ class Deployer:
         spec = self.deployment.function_by_name_or_id(uri)
         if spec is None:
             raise TemplateError(f"{logical_id}: integration {uri} names no function")
+        authorization = p.get("AuthorizationType", "NONE")
+        authorizer = self.deployment.authorizers.get(p.get("AuthorizerId", ""))
+        if authorization == "JWT" and authorizer is None:
+            raise TemplateError(f"{logical_id}: a JWT route needs an AuthorizerId")
         self.deployment.routes.append(
-            Route(method, path, spec.logical_id, p.get("AuthorizationType", "NONE"))
+            Route(method, path, spec.logical_id, authorization, authorizer)
         )
         self._set(logical_id, uuid.uuid5(uuid.NAMESPACE_DNS, logical_id).hex[:7])
 

@@ -25,11 +25,10 @@ from order_saga.adapters.dynamodb_orders import item_to_order
 from order_saga.domain.errors import ParticipantUnavailableError
 from order_saga.domain.events import SOURCE, OrderCreated
 from order_saga.local.cloud import TERMINAL_ORDER_STATUSES, LocalCloud, SagaDeadlineError
-from order_saga.local.demo import http_event
+from order_saga.local.demo import post_order
 from order_saga.local.faults import InjectedFaultError, swallow, wrap_port
 from order_saga.local.runtime import HandlerError
 from order_saga.local.seeding import balances, seed, stock
-from order_saga.service_layer.orders import new_order_id
 
 SCENARIOS = Path("tests/drills/scenarios.yaml")
 DRILL_CLOCK_SCALE = 0.002
@@ -147,13 +146,10 @@ class Drill:
     key: str
     balance: int = RICH
     quantity: int = QUANTITY
-    order_id: str = ""
+    order_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     after: list[Callable[[], None]] = field(default_factory=list)  # once the order is placed
     cleanup: list[Callable[[], None]] = field(default_factory=list)  # once the cell is over
     checks: dict[str, Callable[[], bool]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.order_id = new_order_id(self.customer, self.key)
 
 
 # ------------------------------------------------------------------ arrangements (the faults)
@@ -458,7 +454,6 @@ def run_cell(cloud: LocalCloud, cell: Cell) -> CellReport:
         seed(cloud, {drill.sku: INITIAL_STOCK}, {drill.customer: drill.balance}, "EUR")
         body = json.dumps(
             {
-                "customerId": drill.customer,
                 "currency": "EUR",
                 "lines": [
                     {
@@ -469,10 +464,8 @@ def run_cell(cloud: LocalCloud, cell: Cell) -> CellReport:
                 ],
             }
         )
-        response = cloud.invoke(
-            "CreateOrderFunction",
-            http_event("POST", "/orders", body, {"Idempotency-Key": drill.key}),
-        )
+        # The order is named in advance: the faults armed above are keyed by its id.
+        response = post_order(cloud, drill.customer, body, drill.key, drill.order_id)
         if response["statusCode"] != 202:
             report.problems.append(f"POST /orders answered {response['statusCode']}")
             return report

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -96,3 +97,41 @@ def wrap_port(container: Any, attribute: str) -> FaultyPort:
 def swallow(_real: Any, *_args: Any, **_kwargs: Any) -> None:
     """An outcome that drops the call: the worker did its work and never answered."""
     return None
+
+
+class PlannedOrderIds:
+    """Wraps CreateOrder's id source so the harness can name an order before it is placed.
+
+    Order ids are random, yet a fault must be armed for an order before its saga runs: the
+    harness names the id of the next order placed on its own thread; every other order gets
+    a random id as usual.
+    """
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self._planned = threading.local()
+
+    def new_id(self) -> str:
+        planned = getattr(self._planned, "order_id", None)
+        if planned is None:
+            return str(self.real.new_id())
+        self._planned.order_id = None
+        return str(planned)
+
+    @contextmanager
+    def naming(self, order_id: str) -> Iterator[str]:
+        self._planned.order_id = order_id
+        try:
+            yield order_id
+        finally:
+            self._planned.order_id = None
+
+
+def plan_order_ids(container: Any) -> PlannedOrderIds:
+    """Replace CreateOrder's id source with a PlannedOrderIds around it (once)."""
+    current = container.order_ids
+    if isinstance(current, PlannedOrderIds):
+        return current
+    planned = PlannedOrderIds(current)
+    container.order_ids = planned
+    return planned

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 from order_saga.domain.commands import CancelOrder, ConfirmOrder
@@ -12,8 +11,6 @@ from order_saga.domain.model import Order, OrderStatus
 from order_saga.domain.requests import PlaceOrder
 from order_saga.service_layer.ports import Clock, EventPublisher, OrderRepository
 
-ORDER_ID_NAMESPACE = uuid.UUID("6f1c2a4e-7d55-4b1e-9a57-0a8c3e2f9b10")
-
 
 @dataclass(frozen=True)
 class PlacedOrder:
@@ -21,13 +18,6 @@ class PlacedOrder:
 
     order: Order
     emit_error: Exception | None = None
-
-
-def new_order_id(customer_id: str, idempotency_key: str | None) -> str:
-    """A fresh id, or one derived from the key so that a retried request names the same order."""
-    if idempotency_key is None:
-        return str(uuid.uuid4())
-    return str(uuid.uuid5(ORDER_ID_NAMESPACE, f"{customer_id}\n{idempotency_key}"))
 
 
 def place_order(
@@ -59,9 +49,10 @@ def place_order(
     return PlacedOrder(order)
 
 
-def get_order(order_id: str, orders: OrderRepository) -> Order:
+def get_order(order_id: str, customer_id: str, orders: OrderRepository) -> Order:
+    """The caller's own order; another customer's order is as unknown as a missing one."""
     order = orders.get(order_id)
-    if order is None:
+    if order is None or order.customer_id != customer_id:
         raise OrderNotFoundError(order_id)
     return order
 

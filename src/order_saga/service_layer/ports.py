@@ -70,6 +70,12 @@ class TaskReporter(Protocol):
     def fail(self, task_token: str, error: str, cause: str) -> None: ...
 
 
+class OrderIdSource(Protocol):
+    """Names new orders: random and unguessable, never derived from what the caller sent."""
+
+    def new_id(self) -> str: ...
+
+
 class Clock(Protocol):
     """The current time, as an ISO 8601 string in UTC."""
 
