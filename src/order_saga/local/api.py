@@ -94,49 +94,80 @@ def _proxy_response(response: Any) -> tuple[int, dict[str, str], str]:
     return int(response["statusCode"]), headers, str(response.get("body", ""))
 
 
-def serve(cloud: LocalCloud, port: int) -> ThreadingHTTPServer:
-    """Bind 127.0.0.1:port; raises OSError when the port is taken."""
-    api = LocalApi(cloud)
+class ApiServer(ThreadingHTTPServer):
+    """A threaded server whose listen backlog holds hundreds of clients connecting at once."""
 
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "order-saga-local"
+    request_queue_size = 1024
+    daemon_threads = True
 
-        def _serve(self) -> None:
+
+def _json_body(message: str) -> str:
+    return json.dumps({"message": message})
+
+
+class ApiHandler(BaseHTTPRequestHandler):
+    """One connection to the local API: JSON in every answer, whatever the request."""
+
+    server_version = "order-saga-local"
+    protocol_version = "HTTP/1.1"
+    api: LocalApi
+    terminal: Any = None
+
+    def _serve(self) -> None:
+        try:
             length = int(self.headers.get("content-length") or 0)
-            if length > MAX_BODY_BYTES:
-                self._write(
-                    413, {"content-type": "application/json"}, '{"message": "Request too large"}'
-                )
-                return
-            body = self.rfile.read(length).decode("utf-8", errors="replace") if length else None
-            headers = {key.lower(): value for key, value in self.headers.items()}
-            status, response_headers, response_body = api.handle(
-                self.command, self.path.split("?", 1)[0], headers, body
-            )
-            self._write(status, response_headers, response_body)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            self._write(400, dict(JSON), _json_body("Bad Request: Content-Length"))
+            return
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True
+            self._write(413, dict(JSON), _json_body("Request too large"))
+            return
+        body = self.rfile.read(length).decode("utf-8", errors="replace") if length else None
+        headers = {key.lower(): value for key, value in self.headers.items()}
+        status, response_headers, response_body = self.api.handle(
+            self.command, self.path.split("?", 1)[0], headers, body
+        )
+        self._write(status, response_headers, response_body)
 
-        def _write(self, status: int, headers: dict[str, str], body: str) -> None:
-            payload = body.encode()
-            self.send_response(status)
-            for key, value in headers.items():
+    def _write(self, status: int, headers: dict[str, str], body: str) -> None:
+        payload = body.encode()
+        self.send_response(status)
+        for key, value in headers.items():
+            if key.lower() != "content-length":
                 self.send_header(key, value)
-            self.send_header("content-length", str(len(payload)))
-            self.end_headers()
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
             self.wfile.write(payload)
 
-        do_GET = _serve
-        do_POST = _serve
-        do_PUT = _serve
-        do_DELETE = _serve
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # What the standard library answers in HTML (a bad request line, an unknown method,
+        # a path too long), answered in JSON like every other response.
+        self.close_connection = True
+        try:
+            self._write(code, dict(JSON), _json_body(message or self.responses[code][0]))
+        except OSError:
+            pass  # the client has gone
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib's name
-            print(
-                f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}",
-                flush=True,
-                file=cloud.runtime.logs.terminal if cloud.runtime else None,
-            )
+    do_GET = do_POST = do_PUT = do_DELETE = _serve
+    do_PATCH = do_HEAD = do_OPTIONS = _serve
 
-    return ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib's name
+        command = getattr(self, "command", None) or "-"
+        path = (getattr(self, "path", None) or "-")[:200]
+        status = args[1] if len(args) > 1 else ""
+        print(f"{command} {path} -> {status}", flush=True, file=self.terminal)
+
+
+def serve(cloud: LocalCloud, port: int) -> ThreadingHTTPServer:
+    """Bind 127.0.0.1:port; raises OSError when the port is taken."""
+    terminal = cloud.runtime.logs.terminal if cloud.runtime else None
+    handler = type("Handler", (ApiHandler,), {"api": LocalApi(cloud), "terminal": terminal})
+    return ApiServer(("127.0.0.1", port), handler)
 
 
 @contextmanager

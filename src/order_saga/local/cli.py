@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
 DEFAULT_CLOCK_SCALE = 0.01
+DEFAULT_AWS_PORT = 4566
 
 
 class UsageError(Exception):
@@ -42,8 +42,20 @@ def _parser() -> argparse.ArgumentParser:
     invoke.add_argument(
         "-e", "--event", required=True, help="event file, e.g. events/create-order-valid.json"
     )
-    api = local_commands.add_parser("start-api", help="serve the HTTP routes on 127.0.0.1")
-    api.add_argument("--port", "-p", type=int, default=3000, help="port (default 3000)")
+    api = local_commands.add_parser(
+        "start",
+        aliases=["start-api"],
+        help="serve the HTTP API and an AWS endpoint for the emulated services on 127.0.0.1",
+    )
+    api.add_argument(
+        "--port", "-p", type=int, default=3000, help="port of the HTTP API (default 3000)"
+    )
+    api.add_argument(
+        "--aws-port",
+        type=int,
+        default=DEFAULT_AWS_PORT,
+        help=f"port of the AWS endpoint (default {DEFAULT_AWS_PORT})",
+    )
     api.add_argument(
         "--clock-scale",
         type=float,
@@ -160,36 +172,46 @@ def _invoke(args: argparse.Namespace) -> int:
     return 0
 
 
-def _start_api(args: argparse.Namespace) -> int:
+def _listening(what: str, port: int, start: Any) -> Any:
+    try:
+        return start()
+    except OSError as exc:
+        raise UsageError(f"cannot listen on 127.0.0.1:{port} for {what}: {exc.strerror}") from exc
+
+
+def _start(args: argparse.Namespace) -> int:
     from order_saga.local.api import serve
     from order_saga.local.cloud import LocalCloud
+    from order_saga.local.endpoint import AwsEndpoint, local_outputs, write_outputs
 
     with LocalCloud(args.root, clock_scale=args.clock_scale) as cloud:
+        server = _listening("the HTTP API", args.port, lambda: serve(cloud, args.port))
+        endpoint = AwsEndpoint(args.aws_port)
         try:
-            server = serve(cloud, args.port)
-        except OSError as exc:
-            raise UsageError(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror}") from exc
-        if cloud.runtime is not None and not args.quiet:
-            cloud.runtime.logs.echo = sys.stderr
-        if args.seed:
-            from order_saga.local.demo import BALANCES, CURRENCY, STOCK
-            from order_saga.local.seeding import seed
+            endpoint_url = _listening("the AWS endpoint", args.aws_port, endpoint.start)
+            if cloud.runtime is not None and not args.quiet:
+                cloud.runtime.logs.echo = sys.stderr
+            if args.seed:
+                from order_saga.local.demo import BALANCES, CURRENCY, STOCK
+                from order_saga.local.seeding import seed
 
-            seed(cloud, STOCK, BALANCES, CURRENCY)
-        _print_routes(cloud, args.port)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            thread.join()
+                seed(cloud, STOCK, BALANCES, CURRENCY)
+            api_url = f"http://127.0.0.1:{server.server_address[1]}"
+            outputs = local_outputs(cloud, api_url, endpoint_url)
+            written = write_outputs(cloud.root, outputs)
+            print(json.dumps(outputs, indent=2), flush=True)
+            print(f"outputs written to {written}", file=sys.stderr)
+            _print_routes(cloud, api_url, endpoint_url)
+            server.serve_forever()
         except KeyboardInterrupt:
             pass
         finally:
-            server.shutdown()
+            endpoint.stop()
             server.server_close()
     return 0
 
 
-def _print_routes(cloud: Any, port: int) -> None:
+def _print_routes(cloud: Any, api_url: str, endpoint_url: str) -> None:
     from order_saga.local.identity import key_path
 
     out = sys.stderr
@@ -198,7 +220,7 @@ def _print_routes(cloud: Any, port: int) -> None:
             route.authorization, f"{route.authorization}: refused locally"
         )
         print(
-            f"  {route.method:6} http://127.0.0.1:{port}{route.path}  -> {route.function}"
+            f"  {route.method:6} {api_url}{route.path}  -> {route.function}"
             f"  ({check})",
             file=out,
         )
@@ -216,7 +238,12 @@ def _print_routes(cloud: Any, port: int) -> None:
             f'Bearer $TOKEN" ...',
             file=out,
         )
-    print(f"serving on http://127.0.0.1:{port}; Ctrl-C stops", file=out, flush=True)
+    print(
+        f"AWS endpoint {endpoint_url} (DynamoDB, SQS, Step Functions, EventBridge, Lambda): "
+        f"aws --endpoint-url {endpoint_url} ... or boto3.client(..., endpoint_url=...)",
+        file=out,
+    )
+    print(f"serving the HTTP API on {api_url}; Ctrl-C stops", file=out, flush=True)
 
 
 def _token(args: argparse.Namespace) -> int:
@@ -250,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
             return _invoke(args)
         if args.local_command == "token":
             return _token(args)
-        return _start_api(args)
+        return _start(args)
     except (UsageError, TemplateError, ScenarioError) as exc:
         print(f"order-saga: {exc}", file=sys.stderr)
         return 2

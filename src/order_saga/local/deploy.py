@@ -65,6 +65,7 @@ class Deployment:
     not_emulated: dict[str, str] = field(default_factory=dict)
     integrations: dict[str, str] = field(default_factory=dict)
     authorizers: dict[str, Authorizer] = field(default_factory=dict)
+    outputs: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def function_by_name_or_id(self, name: str) -> FunctionSpec | None:
         for spec in self.functions.values():
@@ -275,7 +276,23 @@ class Deployer:
             except Exception as exc:
                 raise TemplateError(f"{logical_id} ({kind}) cannot be created: {exc}") from exc
         self._check_routes()
+        self._resolve_outputs(template, resolver)
         return self.deployment
+
+    def _resolve_outputs(self, template: dict[str, Any], resolver: Resolver) -> None:
+        """The stack's Outputs as `sam list stack-outputs` shows them; conditions respected."""
+        for name, output in (template.get("Outputs") or {}).items():
+            condition = output.get("Condition")
+            if condition and not resolver.conditions[condition]:
+                continue
+            value = resolver.resolve(output["Value"])
+            if isinstance(value, list):
+                value = ",".join(str(item) for item in value)
+            self.deployment.outputs[name] = {
+                "OutputKey": name,
+                "OutputValue": str(value),
+                "Description": str(output.get("Description", "")),
+            }
 
     def _set(self, logical_id: str, ref: str, **attributes: str) -> None:
         self.deployment.refs[logical_id] = ref
