@@ -31,6 +31,8 @@ MAX_RECEIVE_COUNT = 5
 PARKING_QUEUES = frozenset({"SagaFailuresQueue"})
 LAMBDA_DEFAULT_TIMEOUT = 3
 SQS_DEFAULT_VISIBILITY_TIMEOUT = 30
+# The participants' records: kept when the stack is deleted.
+KEPT_TABLES = frozenset({"OrdersTable", "InventoryTable", "PaymentsTable"})
 STATE_MACHINE_TYPES = frozenset(
     {"AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine"}
 )
@@ -328,6 +330,26 @@ def table_problems(template: Template, table_id: str) -> list[str]:
     return problems
 
 
+def deletion_policy_problems(template: Template, table_id: str) -> list[str]:
+    resource = template["Resources"][table_id]
+    deletion = resource.get("DeletionPolicy", "Delete")
+    replacement = resource.get("UpdateReplacePolicy", "Delete")
+    problems = []
+    if deletion == "Retain" and "TableName" in props(template, table_id):
+        problems.append(
+            f"{table_id}: DeletionPolicy Retain with a fixed TableName: a first deploy that fails"
+            " leaves the table behind, and the retry fails on its name (RetainExceptOnCreate)"
+        )
+    if table_id in KEPT_TABLES and deletion != "RetainExceptOnCreate":
+        problems.append(f"{table_id}: DeletionPolicy is {deletion!r}, not RetainExceptOnCreate")
+    if deletion != "Delete" and replacement != "Retain":
+        problems.append(
+            f"{table_id}: UpdateReplacePolicy is {replacement!r}: a replacement deletes the data"
+            " that a stack deletion keeps"
+        )
+    return problems
+
+
 def wildcard_action_problems(template: Template, resource_id: str) -> list[str]:
     problems = []
     for statement in statements(template["Resources"][resource_id]):
@@ -556,6 +578,13 @@ def test_every_table_is_on_demand_encrypted_and_point_in_time_recoverable(table_
     _fail_with(table_problems(TEMPLATE, table_id))
 
 
+@pytest.mark.parametrize("table_id", TABLES)
+def test_kept_tables_outlive_the_stack_and_a_failed_first_deploy_can_be_retried(
+    table_id: str,
+) -> None:
+    _fail_with(deletion_policy_problems(TEMPLATE, table_id))
+
+
 @pytest.mark.parametrize("resource_id", WITH_STATEMENTS)
 def test_no_iam_statement_grants_a_wildcard_action(resource_id: str) -> None:
     _fail_with(wildcard_action_problems(TEMPLATE, resource_id))
@@ -711,6 +740,24 @@ BREAKS = [
         lambda t: _resource("InventoryTable")(t).pop("PointInTimeRecoverySpecification"),
         "InventoryTable: PointInTimeRecoverySpecification is not enabled",
         id="a table without PITR",
+    ),
+    pytest.param(
+        lambda t: deletion_policy_problems(t, "IdempotencyTable"),
+        lambda t: t["Resources"]["IdempotencyTable"].update(DeletionPolicy="Retain"),
+        "IdempotencyTable: DeletionPolicy Retain with a fixed TableName",
+        id="a table with a fixed name retained even when its first create fails",
+    ),
+    pytest.param(
+        lambda t: deletion_policy_problems(t, "PaymentsTable"),
+        lambda t: t["Resources"]["PaymentsTable"].update(DeletionPolicy="Delete"),
+        "PaymentsTable: DeletionPolicy is 'Delete', not RetainExceptOnCreate",
+        id="a participant's table deleted with the stack",
+    ),
+    pytest.param(
+        lambda t: deletion_policy_problems(t, "OrdersTable"),
+        lambda t: t["Resources"]["OrdersTable"].update(UpdateReplacePolicy="Delete"),
+        "OrdersTable: UpdateReplacePolicy is 'Delete'",
+        id="a kept table deleted when it is replaced",
     ),
     pytest.param(
         lambda t: wildcard_action_problems(t, "GetOrderRole"),
