@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,19 @@ from order_saga.domain import errors
 
 ROOT = Path(__file__).resolve().parents[2]
 ASL_PATH = ROOT / "statemachines" / "order_saga.asl.json"
-ASL: dict[str, Any] = json.loads(ASL_PATH.read_text(encoding="utf-8"))
+PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
+
+
+def substituted(text: str, values: dict[str, str]) -> str:
+    """A definition with some DefinitionSubstitutions applied and the other placeholders kept."""
+    return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), text)
+
+
+# Step Functions reads the definition with DefinitionSubstitutions applied: the checks read
+# Resource ARNs as the commercial partition has them (the queue URLs and names do not matter).
+ASL: dict[str, Any] = json.loads(
+    substituted(ASL_PATH.read_text(encoding="utf-8"), {"Partition": "aws"})
+)
 
 Machine = dict[str, Any]
 State = dict[str, Any]

@@ -47,6 +47,9 @@ RESOURCELESS_ACTIONS = frozenset(
 )
 
 
+HARD_CODED_PARTITION = re.compile(r"\barn:aws(?:-[a-z]+)*:")
+
+
 # ---------------------------------------------------------------- loading
 
 
@@ -478,6 +481,16 @@ def schedule_name_problems(template: Template, source: str) -> list[str]:
     ]
 
 
+def partition_problems(name: str, text: str) -> list[str]:
+    """ARNs written for one partition: they break in aws-cn and aws-us-gov."""
+    return [
+        f"{name}:{number}: a hard-coded partition {match.group(0)!r}; write"
+        " arn:${AWS::Partition}: in the template, arn:${Partition}: in a definition"
+        for number, line in enumerate(text.splitlines(), 1)
+        for match in HARD_CODED_PARTITION.finditer(line)
+    ]
+
+
 # ---------------------------------------------------------------- the template as it is
 
 QUEUES = list(resources(TEMPLATE, "AWS::SQS::Queue"))
@@ -501,6 +514,12 @@ SCHEDULES = [
     for owner, resource in TEMPLATE["Resources"].items()
     for name, event in resource.get("Properties", {}).get("Events", {}).items()
     if event.get("Type") == "ScheduleV2"
+]
+
+DEFINITION_FILES = [
+    str(uri)
+    for machine_id in STATE_MACHINES
+    if isinstance(uri := props(TEMPLATE, machine_id).get("DefinitionUri"), str)
 ]
 
 
@@ -616,6 +635,18 @@ def test_every_rule_and_schedule_target_has_a_dead_letter_queue(source: str) -> 
 )
 def test_every_schedule_name_differs_between_stages(source: str) -> None:
     _fail_with(schedule_name_problems(TEMPLATE, source))
+
+
+@pytest.mark.parametrize("relative_path", [TEMPLATE_PATH.name, *DEFINITION_FILES])
+def test_no_arn_in_the_template_or_a_definition_names_its_partition(relative_path: str) -> None:
+    _fail_with(partition_problems(relative_path, (ROOT / relative_path).read_text("utf-8")))
+
+
+def test_the_partition_check_reports_an_arn_written_for_one_partition() -> None:
+    (definition,) = DEFINITION_FILES
+    text = (ROOT / definition).read_text("utf-8").replace("arn:${Partition}:", "arn:aws-cn:")
+    found = partition_problems(definition, text)
+    assert found and all("a hard-coded partition 'arn:aws-cn:'" in problem for problem in found)
 
 
 # ---------------------------------------------------------------- each check sees a break
