@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from order_saga.local.template import parse_yaml
+from order_saga.local.template import parse_yaml, translate
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
@@ -366,6 +366,22 @@ def wildcard_action_problems(template: Template, resource_id: str) -> list[str]:
     return problems
 
 
+def sam_added_statement_problems(template: Template, machine_id: str) -> list[str]:
+    """Statements a state machine's Policies repeat from what SAM adds to its role by itself."""
+    properties = props(template, machine_id)
+    if properties.get("Tracing", {}).get("Enabled") is not True:
+        return []
+    problems = []
+    for statement in statements(properties.get("Policies", [])):
+        actions = sorted(str(a) for a in as_list(statement.get("Action", [])))
+        if any(action.startswith("xray:") for action in actions):
+            problems.append(
+                f"{machine_id}: a statement grants {actions}; SAM already attaches"
+                " AWSXrayWriteOnlyAccess to the role of a state machine with Tracing enabled"
+            )
+    return problems
+
+
 def _role_statements(template: Template, function_id: str) -> tuple[str, list[dict[str, Any]]]:
     properties = function_properties(template, function_id)
     roles = references(properties.get("Role")) & set(resources(template, "AWS::IAM::Role"))
@@ -509,6 +525,11 @@ ASYNC_SOURCES = [
     for name, event in resource.get("Properties", {}).get("Events", {}).items()
     if event.get("Type") in {"Schedule", "ScheduleV2", "EventBridgeRule", "CloudWatchEvent"}
 ]
+TRACED_STATE_MACHINES = [
+    machine_id
+    for machine_id in STATE_MACHINES
+    if props(TEMPLATE, machine_id).get("Tracing", {}).get("Enabled") is True
+]
 SCHEDULES = [
     f"{owner}.{name}"
     for owner, resource in TEMPLATE["Resources"].items()
@@ -607,6 +628,18 @@ def test_kept_tables_outlive_the_stack_and_a_failed_first_deploy_can_be_retried(
 @pytest.mark.parametrize("resource_id", WITH_STATEMENTS)
 def test_no_iam_statement_grants_a_wildcard_action(resource_id: str) -> None:
     _fail_with(wildcard_action_problems(TEMPLATE, resource_id))
+
+
+@pytest.mark.parametrize("machine_id", STATE_MACHINES)
+def test_no_state_machine_policy_repeats_a_permission_sam_adds_by_itself(machine_id: str) -> None:
+    _fail_with(sam_added_statement_problems(TEMPLATE, machine_id))
+
+
+@pytest.mark.parametrize("machine_id", TRACED_STATE_MACHINES)
+def test_sam_gives_a_traced_state_machines_role_its_xray_permissions(machine_id: str) -> None:
+    role = translate(TEMPLATE, ROOT)["Resources"][f"{machine_id}Role"]["Properties"]
+    managed = [str(arn) for arn in role.get("ManagedPolicyArns", [])]
+    assert any(arn.endswith(":policy/AWSXrayWriteOnlyAccess") for arn in managed), managed
 
 
 @pytest.mark.parametrize("function_id", FUNCTIONS)
@@ -805,6 +838,14 @@ BREAKS = [
         ),
         "OrderSagaStateMachine: grants the wildcard action '*'",
         id="a bare wildcard action",
+    ),
+    pytest.param(
+        lambda t: sam_added_statement_problems(t, "OrderSagaStateMachine"),
+        lambda t: _resource("OrderSagaStateMachine")(t)["Policies"][0]["Statement"].append(
+            {"Effect": "Allow", "Action": ["xray:PutTraceSegments"], "Resource": "*"}
+        ),
+        "OrderSagaStateMachine: a statement grants ['xray:PutTraceSegments']; SAM already",
+        id="a state machine policy that repeats SAM's X-Ray permissions",
     ),
     pytest.param(
         lambda t: role_scope_problems(t, "GetOrderFunction"),
