@@ -366,20 +366,24 @@ def wildcard_action_problems(template: Template, resource_id: str) -> list[str]:
     return problems
 
 
+def xray_grants(granted: list[dict[str, Any]]) -> list[list[str]]:
+    """The actions of each statement that grants an X-Ray action."""
+    actions = [
+        sorted(str(a) for a in as_list(statement.get("Action", []))) for statement in granted
+    ]
+    return [names for names in actions if any(name.startswith("xray:") for name in names)]
+
+
 def sam_added_statement_problems(template: Template, machine_id: str) -> list[str]:
     """Statements a state machine's Policies repeat from what SAM adds to its role by itself."""
     properties = props(template, machine_id)
     if properties.get("Tracing", {}).get("Enabled") is not True:
         return []
-    problems = []
-    for statement in statements(properties.get("Policies", [])):
-        actions = sorted(str(a) for a in as_list(statement.get("Action", [])))
-        if any(action.startswith("xray:") for action in actions):
-            problems.append(
-                f"{machine_id}: a statement grants {actions}; SAM already attaches"
-                " AWSXrayWriteOnlyAccess to the role of a state machine with Tracing enabled"
-            )
-    return problems
+    return [
+        f"{machine_id}: a statement grants {actions}; SAM already attaches"
+        " AWSXrayWriteOnlyAccess to the role of a state machine with Tracing enabled"
+        for actions in xray_grants(list(statements(properties.get("Policies", []))))
+    ]
 
 
 def _role_statements(template: Template, function_id: str) -> tuple[str, list[dict[str, Any]]]:
@@ -389,6 +393,20 @@ def _role_statements(template: Template, function_id: str) -> tuple[str, list[di
         (role_id,) = roles
         return role_id, list(statements(props(template, role_id).get("Policies", [])))
     return f"{function_id} (Policies)", list(statements(properties.get("Policies", [])))
+
+
+def tracing_problems(template: Template, function_id: str) -> list[str]:
+    """A traced function pays for the X-Ray SDK in every cold start; no handler uses it."""
+    problems = []
+    mode = function_properties(template, function_id).get("Tracing", "PassThrough")
+    if mode != "PassThrough":
+        problems.append(f"{function_id}: Tracing is {mode!r}; the functions are not traced")
+    role_id, granted = _role_statements(template, function_id)
+    problems += [
+        f"{role_id}: grants {actions}, and {function_id} is not traced"
+        for actions in xray_grants(granted)
+    ]
+    return problems
 
 
 def _answerable_state_machines(template: Template, function_id: str) -> set[str]:
@@ -630,6 +648,11 @@ def test_no_iam_statement_grants_a_wildcard_action(resource_id: str) -> None:
     _fail_with(wildcard_action_problems(TEMPLATE, resource_id))
 
 
+@pytest.mark.parametrize("function_id", FUNCTIONS)
+def test_no_function_is_traced_or_may_write_traces(function_id: str) -> None:
+    _fail_with(tracing_problems(TEMPLATE, function_id))
+
+
 @pytest.mark.parametrize("machine_id", STATE_MACHINES)
 def test_no_state_machine_policy_repeats_a_permission_sam_adds_by_itself(machine_id: str) -> None:
     _fail_with(sam_added_statement_problems(TEMPLATE, machine_id))
@@ -838,6 +861,21 @@ BREAKS = [
         ),
         "OrderSagaStateMachine: grants the wildcard action '*'",
         id="a bare wildcard action",
+    ),
+    pytest.param(
+        lambda t: tracing_problems(t, "CreateOrderFunction"),
+        lambda t: t["Globals"]["Function"].update(Tracing="Active"),
+        "CreateOrderFunction: Tracing is 'Active'",
+        id="functions traced through Globals",
+    ),
+    pytest.param(
+        lambda t: tracing_problems(t, "PaymentWorkerFunction"),
+        _add_statement(
+            "PaymentWorkerRole",
+            {"Effect": "Allow", "Action": ["xray:PutTraceSegments"], "Resource": "*"},
+        ),
+        "PaymentWorkerRole: grants ['xray:PutTraceSegments'], and PaymentWorkerFunction is not",
+        id="a function role that may write traces",
     ),
     pytest.param(
         lambda t: sam_added_statement_problems(t, "OrderSagaStateMachine"),
