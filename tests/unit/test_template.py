@@ -11,6 +11,7 @@ import importlib
 import re
 import sys
 from collections.abc import Callable, Iterator
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,8 @@ RESOURCELESS_ACTIONS = frozenset(
 )
 
 
+CLOUDWATCH = "cloudwatch.amazonaws.com"
+ALARM_ACTIONS = ("AlarmActions", "OKActions", "InsufficientDataActions")
 HARD_CODED_PARTITION = re.compile(r"\barn:aws(?:-[a-z]+)*:")
 
 
@@ -515,6 +518,93 @@ def schedule_name_problems(template: Template, source: str) -> list[str]:
     ]
 
 
+def _may(statement: dict[str, Any], *actions: str) -> bool:
+    """Whether an Allow statement's Action patterns cover every one of the actions."""
+    patterns = [str(pattern) for pattern in as_list(statement.get("Action", []))]
+    return statement.get("Effect") == "Allow" and all(
+        any(fnmatchcase(action, pattern) for pattern in patterns) for action in actions
+    )
+
+
+def _service_may(statement: dict[str, Any], service: str, *actions: str) -> bool:
+    principal = statement.get("Principal")
+    services = as_list(principal.get("Service", [])) if isinstance(principal, dict) else []
+    return service in services and _may(statement, *actions)
+
+
+def _account_root_may(statement: dict[str, Any], *actions: str) -> bool:
+    principal = statement.get("Principal")
+    account = principal.get("AWS") if isinstance(principal, dict) else None
+    text = account.get("Fn::Sub") if isinstance(account, dict) else None
+    is_root = account == {"Ref": "AWS::AccountId"} or (
+        isinstance(text, str) and text.endswith(":iam::${AWS::AccountId}:root")
+    )
+    return is_root and _may(statement, *actions)
+
+
+def alarm_key_problems(template: Template, key_id: str) -> list[str]:
+    properties = props(template, key_id)
+    policy = list(statements(properties.get("KeyPolicy", {})))
+    problems = []
+    if properties.get("EnableKeyRotation") is not True:
+        problems.append(f"{key_id}: EnableKeyRotation is not true")
+    if not any(_account_root_may(s, "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion") for s in policy):
+        problems.append(f"{key_id}: the key policy does not let the account root administer it")
+    publishers = [
+        s for s in policy if _service_may(s, CLOUDWATCH, "kms:Decrypt", "kms:GenerateDataKey")
+    ]
+    if not publishers:
+        problems.append(
+            f"{key_id}: the key policy does not let {CLOUDWATCH} use it"
+            " (kms:Decrypt, kms:GenerateDataKey*): alarms cannot publish to the topic"
+        )
+    problems += [
+        f"{key_id}: the key policy lets {CLOUDWATCH} use it with no Condition, for any account"
+        for statement in publishers
+        if not statement.get("Condition")
+    ]
+    return problems
+
+
+def alarm_topic_problems(template: Template, topic_id: str) -> list[str]:
+    """An alarm topic encrypted with a key CloudWatch may use, and a policy that lets it publish."""
+    value = props(template, topic_id).get("KmsMasterKeyId")
+    keys = references(value) & set(resources(template, "AWS::KMS::Key"))
+    if not keys:
+        return [
+            f"{topic_id}: KmsMasterKeyId {value!r} is no AWS::KMS::Key of this template; alarms"
+            " cannot publish to a topic whose key policy does not let CloudWatch use the key"
+        ]
+    (key_id,) = keys
+    aliases = [
+        alias_id
+        for alias_id in resources(template, "AWS::KMS::Alias")
+        if key_id in references(props(template, alias_id).get("TargetKeyId"))
+    ]
+    policies = [
+        policy_id
+        for policy_id in resources(template, "AWS::SNS::TopicPolicy")
+        if topic_id in references(props(template, policy_id).get("Topics"))
+    ]
+    problems = alarm_key_problems(template, key_id)
+    if not aliases:
+        problems.append(f"{key_id}: no AWS::KMS::Alias names the key")
+    if not any(
+        _service_may(statement, CLOUDWATCH, "sns:Publish")
+        for policy_id in policies
+        for statement in statements(props(template, policy_id).get("PolicyDocument", {}))
+    ):
+        problems.append(f"{topic_id}: no topic policy lets {CLOUDWATCH} publish to it")
+    condition = template["Resources"][topic_id].get("Condition")
+    problems += [
+        f"{dependent}: Condition is {template['Resources'][dependent].get('Condition')!r},"
+        f" not {topic_id}'s {condition!r}"
+        for dependent in (key_id, *aliases, *policies)
+        if template["Resources"][dependent].get("Condition") != condition
+    ]
+    return problems
+
+
 def partition_problems(name: str, text: str) -> list[str]:
     """ARNs written for one partition: they break in aws-cn and aws-us-gov."""
     return [
@@ -543,6 +633,15 @@ ASYNC_SOURCES = [
     for name, event in resource.get("Properties", {}).get("Events", {}).items()
     if event.get("Type") in {"Schedule", "ScheduleV2", "EventBridgeRule", "CloudWatchEvent"}
 ]
+ALARM_TOPICS = sorted(
+    {
+        topic_id
+        for alarm_id in resources(TEMPLATE, "AWS::CloudWatch::Alarm")
+        for key in ALARM_ACTIONS
+        for topic_id in references(props(TEMPLATE, alarm_id).get(key))
+        if topic_id in resources(TEMPLATE, "AWS::SNS::Topic")
+    }
+)
 TRACED_STATE_MACHINES = [
     machine_id
     for machine_id in STATE_MACHINES
@@ -589,6 +688,7 @@ def test_the_template_has_resources_of_every_kind_the_checks_look_at() -> None:
         "table": TABLES,
         "function": FUNCTIONS,
         "SQS event source": SQS_SOURCES,
+        "alarm topic": ALARM_TOPICS,
     }.items():
         assert found, f"the template has no {kind}: its check would check nothing"
 
@@ -634,6 +734,11 @@ def test_the_state_machine_has_an_alarm_on_failed_and_timed_out_executions(
 @pytest.mark.parametrize("table_id", TABLES)
 def test_every_table_is_on_demand_encrypted_and_point_in_time_recoverable(table_id: str) -> None:
     _fail_with(table_problems(TEMPLATE, table_id))
+
+
+@pytest.mark.parametrize("topic_id", ALARM_TOPICS)
+def test_alarms_can_publish_to_their_encrypted_topic(topic_id: str) -> None:
+    _fail_with(alarm_topic_problems(TEMPLATE, topic_id))
 
 
 @pytest.mark.parametrize("table_id", TABLES)
@@ -827,6 +932,56 @@ BREAKS = [
         lambda t: _resource("InventoryTable")(t).pop("PointInTimeRecoverySpecification"),
         "InventoryTable: PointInTimeRecoverySpecification is not enabled",
         id="a table without PITR",
+    ),
+    pytest.param(
+        lambda t: alarm_topic_problems(t, "AlarmTopic"),
+        lambda t: _resource("AlarmTopic")(t).update(KmsMasterKeyId="alias/aws/sns"),
+        "AlarmTopic: KmsMasterKeyId 'alias/aws/sns' is no AWS::KMS::Key of this template",
+        id="an alarm topic under the AWS-managed key",
+    ),
+    pytest.param(
+        lambda t: alarm_topic_problems(t, "AlarmTopic"),
+        lambda t: _resource("AlarmTopicKey")(t).pop("EnableKeyRotation"),
+        "AlarmTopicKey: EnableKeyRotation is not true",
+        id="an alarm key that is never rotated",
+    ),
+    pytest.param(
+        lambda t: alarm_topic_problems(t, "AlarmTopic"),
+        lambda t: _resource("AlarmTopicKey")(t)["KeyPolicy"]["Statement"].pop(0),
+        "AlarmTopicKey: the key policy does not let the account root administer it",
+        id="an alarm key no one can administer",
+    ),
+    pytest.param(
+        lambda t: alarm_topic_problems(t, "AlarmTopic"),
+        lambda t: _resource("AlarmTopicKey")(t)["KeyPolicy"]["Statement"][1].update(
+            Action=["kms:Decrypt"]
+        ),
+        "AlarmTopicKey: the key policy does not let cloudwatch.amazonaws.com use it",
+        id="an alarm key CloudWatch may decrypt with but not encrypt",
+    ),
+    pytest.param(
+        lambda t: alarm_topic_problems(t, "AlarmTopic"),
+        lambda t: _resource("AlarmTopicKey")(t)["KeyPolicy"]["Statement"][1].pop("Condition"),
+        "AlarmTopicKey: the key policy lets cloudwatch.amazonaws.com use it with no Condition",
+        id="an alarm key CloudWatch may use for any account",
+    ),
+    pytest.param(
+        lambda t: alarm_topic_problems(t, "AlarmTopic"),
+        lambda t: t["Resources"].pop("AlarmTopicKeyAlias"),
+        "AlarmTopicKey: no AWS::KMS::Alias names the key",
+        id="an alarm key without an alias",
+    ),
+    pytest.param(
+        lambda t: alarm_topic_problems(t, "AlarmTopic"),
+        lambda t: t["Resources"].pop("AlarmTopicPolicy"),
+        "AlarmTopic: no topic policy lets cloudwatch.amazonaws.com publish to it",
+        id="an alarm topic without a policy for CloudWatch",
+    ),
+    pytest.param(
+        lambda t: alarm_topic_problems(t, "AlarmTopic"),
+        lambda t: t["Resources"]["AlarmTopicKey"].pop("Condition"),
+        "AlarmTopicKey: Condition is None, not AlarmTopic's 'HasAlarmEmail'",
+        id="an alarm key created with no alarm topic",
     ),
     pytest.param(
         lambda t: deletion_policy_problems(t, "IdempotencyTable"),
