@@ -741,6 +741,27 @@ def test_alarms_can_publish_to_their_encrypted_topic(topic_id: str) -> None:
     _fail_with(alarm_topic_problems(TEMPLATE, topic_id))
 
 
+@pytest.mark.parametrize(
+    ("claim", "accepted"),
+    [
+        ("sub", True),
+        ("custom:customer_id", True),
+        ("https://example.com/customer_id", True),
+        ("", False),
+        ("customer id", False),
+        ("$.sub", False),
+        ("c" * 129, False),
+    ],
+)
+def test_the_customer_claim_parameter_defaults_to_sub_and_takes_only_a_claim_name(
+    claim: str, accepted: bool
+) -> None:
+    parameter = TEMPLATE["Parameters"]["JwtCustomerClaim"]
+    assert (parameter["Type"], parameter["Default"]) == ("String", "sub")
+    assert re.fullmatch(parameter["AllowedPattern"], parameter["Default"])
+    assert bool(re.fullmatch(parameter["AllowedPattern"], claim)) is accepted
+
+
 @pytest.mark.parametrize("table_id", TABLES)
 def test_kept_tables_outlive_the_stack_and_a_failed_first_deploy_can_be_retried(
     table_id: str,
