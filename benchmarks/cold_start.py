@@ -1,9 +1,7 @@
-"""Cold-start cost of Powertools Tracer: a worker's imports with and without it, fresh processes.
+"""Cold-start cost of Powertools Tracer: a worker's imports with and without it, fresh processes."""
 
-Run: .venv/bin/pip install -e '.[bench]' && .venv/bin/python benchmarks/cold_start.py [--runs 40]
-Every run is a new interpreter, as a Lambda cold start is. The two variants alternate, and each
-pair gives one ratio, so the machine's drift falls on both; nothing here is asserted.
-"""
+# Every run is a new interpreter, as a Lambda cold start is. The two variants alternate and each
+# pair gives one ratio, so the machine's drift falls on both. Needs the bench extra.
 
 from __future__ import annotations
 
@@ -86,7 +84,7 @@ def milliseconds(seconds: float) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=40, help="pairs of fresh processes")
     args = parser.parse_args()
 
