@@ -15,6 +15,7 @@ import yaml
 
 from order_saga.local.cloud import LocalCloud, SagaDeadlineError
 from order_saga.local.demo import post_order
+from order_saga.local.deploy import Deployment, Resolver
 from order_saga.local.runtime import HandlerError
 from order_saga.local.seeding import seed
 from order_saga.local.template import TemplateError, load_template
@@ -24,6 +25,9 @@ CLOCK_SCALE = 0.001
 CUSTOMER = "CUST-ALICE"
 SKU = "SKU-APPLE"
 PARTICIPANTS = ("InventoryWorkerFunction", "PaymentWorkerFunction", "OrderWorkerFunction")
+JWT_RULE = ("rule JwtNeedsIssuerAndAudience:"
+            " ApiAuthorizationType JWT needs both JwtIssuer and JwtAudience.")
+ISSUER = "https://issuer.example.com/"
 
 Template = dict[str, Any]
 
@@ -163,6 +167,42 @@ def test_a_definition_substitution_left_out_stops_the_deploy_naming_it(
 
     with pytest.raises(TemplateError, match=rf"OrderSagaStateMachine: .*\$\{{{key}\}}"):
         cloud.start()
+
+
+@pytest.mark.parametrize("parameters", [
+    # Empty values stated: the local cloud otherwise supplies its own issuer and audience.
+    pytest.param({"ApiAuthorizationType": "JWT", "JwtIssuer": "", "JwtAudience": ""},
+                 id="JWT alone"),
+    pytest.param({"ApiAuthorizationType": "JWT", "JwtIssuer": ISSUER, "JwtAudience": ""},
+                 id="JWT with no audience"),
+    pytest.param({"ApiAuthorizationType": "JWT", "JwtIssuer": "", "JwtAudience": "orders"},
+                 id="JWT with no issuer"),
+])
+def test_a_jwt_deploy_without_issuer_and_audience_stops_at_the_templates_rule(
+        parameters: dict[str, str]) -> None:
+    cloud = LocalCloud(ROOT, clock_scale=CLOCK_SCALE, parameters=parameters)
+
+    with pytest.raises(TemplateError) as raised, cloud:  # a cloud that starts is stopped again
+        pass
+
+    assert str(raised.value) == JWT_RULE
+    assert cloud.deployment.functions == {}
+
+
+def test_a_jwt_deploy_with_issuer_and_audience_passes_the_rule() -> None:
+    parameters = {"ApiAuthorizationType": "JWT", "JwtIssuer": ISSUER, "JwtAudience": "orders"}
+
+    with LocalCloud(ROOT, clock_scale=CLOCK_SCALE, parameters=parameters) as cloud:
+        assert {route.authorization for route in cloud.deployment.routes} == {"JWT"}
+
+
+def test_a_rule_with_a_function_the_local_cloud_cannot_evaluate_is_refused_by_name() -> None:
+    template = {"Parameters": {"Stage": {"Type": "String", "Default": "dev"}}, "Rules": {
+        "KnownStage": {"Assertions": [{"Assert": {"Fn::Contains": [["dev"], {"Ref": "Stage"}]}}]}}}
+    resolver = Resolver(template, Deployment("order-saga-local", "us-east-1"), {})
+
+    with pytest.raises(TemplateError, match="rule KnownStage uses Fn::Contains"):
+        resolver.check_rules()
 
 
 def test_a_handler_in_a_module_that_does_not_exist_fails_its_invocation_with_an_import_error(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,19 @@ from order_saga.domain import errors
 
 ROOT = Path(__file__).resolve().parents[2]
 ASL_PATH = ROOT / "statemachines" / "order_saga.asl.json"
-ASL: dict[str, Any] = json.loads(ASL_PATH.read_text(encoding="utf-8"))
+PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
+
+
+def substituted(text: str, values: dict[str, str]) -> str:
+    """A definition with some DefinitionSubstitutions applied and the other placeholders kept."""
+    return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), text)
+
+
+# Step Functions reads the definition with DefinitionSubstitutions applied: the checks read
+# Resource ARNs as the commercial partition has them (the queue URLs and names do not matter).
+ASL: dict[str, Any] = json.loads(
+    substituted(ASL_PATH.read_text(encoding="utf-8"), {"Partition": "aws"})
+)
 
 Machine = dict[str, Any]
 State = dict[str, Any]
@@ -48,8 +61,52 @@ STATES_ERRORS = frozenset(
 )
 # Names that match every task failure, business refusals included.
 CATCH_ALL_ERRORS = frozenset({"States.ALL", "States.TaskFailed"})
-CALLBACK_RESOURCE = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
-NESTED_EXECUTION = "arn:aws:states:::states:startExecution"
+INTEGRATION_PREFIX = "arn:aws:states:::"
+CALLBACK_RESOURCE = INTEGRATION_PREFIX + "sqs:sendMessage.waitForTaskToken"
+NESTED_EXECUTION = INTEGRATION_PREFIX + "states:startExecution"
+# The errors each optimized integration the definition calls can raise, as AWS documents them.
+# Step Functions reports a service's error as ServiceName.ErrorName, ErrorName as the called API's
+# reference lists it (https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html);
+# an integration's own page gives its prefix and its own errors.
+INTEGRATION_ERRORS: dict[str, frozenset[str]] = {
+    # https://docs.aws.amazon.com/step-functions/latest/dg/connect-ddb.html (the prefix DynamoDB)
+    # https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html#API_UpdateItem_Errors
+    "dynamodb:updateItem": frozenset(
+        {
+            "DynamoDB.ConditionalCheckFailedException",
+            "DynamoDB.InternalServerError",
+            "DynamoDB.ItemCollectionSizeLimitExceededException",
+            "DynamoDB.ProvisionedThroughputExceededException",
+            "DynamoDB.ReplicatedWriteConflictException",
+            "DynamoDB.RequestLimitExceeded",
+            "DynamoDB.ResourceNotFoundException",
+            "DynamoDB.ThrottlingException",
+            "DynamoDB.TransactionConflictException",
+        }
+    ),
+    # https://docs.aws.amazon.com/step-functions/latest/dg/connect-eventbridge.html (FailedEntry)
+    # https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html#API_PutEvents_Errors
+    "events:putEvents": frozenset({"EventBridge.FailedEntry", "EventBridge.InternalException"}),
+    # https://docs.aws.amazon.com/step-functions/latest/dg/connect-sqs.html (none of its own)
+    # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html#API_SendMessage_Errors
+    "sqs:sendMessage": frozenset(
+        {
+            "SQS.InvalidAddress",
+            "SQS.InvalidMessageContents",
+            "SQS.InvalidSecurity",
+            "SQS.KmsAccessDenied",
+            "SQS.KmsDisabled",
+            "SQS.KmsInvalidKeyUsage",
+            "SQS.KmsInvalidState",
+            "SQS.KmsNotFound",
+            "SQS.KmsOptInRequired",
+            "SQS.KmsThrottled",
+            "SQS.QueueDoesNotExist",
+            "SQS.RequestThrottled",
+            "SQS.UnsupportedOperation",
+        }
+    ),
+}
 
 
 def _error_classes() -> dict[str, type[BaseException]]:
@@ -144,6 +201,24 @@ def is_task(state: State) -> bool:
 
 def is_callback(state: State) -> bool:
     return is_task(state) and state.get("Resource") == CALLBACK_RESOURCE
+
+
+def integration(state: State) -> str:
+    """The optimized integration a Task calls, without its pattern: "sqs:sendMessage"."""
+    resource = str(state.get("Resource", ""))
+    if not resource.startswith(INTEGRATION_PREFIX):
+        return ""
+    return resource.removeprefix(INTEGRATION_PREFIX).split(".", 1)[0]
+
+
+def named_errors(state: State) -> list[tuple[str, str]]:
+    """(where, error name) for every name in the state's Retry and Catch."""
+    return [
+        (f"{kind}[{index}]", error)
+        for kind in ("Retry", "Catch")
+        for index, rule in enumerate(state.get(kind, []))
+        for error in rule.get("ErrorEquals", [])
+    ]
 
 
 def every(check: Callable[[str, State, Machine], list[str]], asl: Machine) -> list[str]:
@@ -257,18 +332,23 @@ def catch_order_problems(name: str, state: State, machine: Machine) -> list[str]
 
 
 def error_name_problems(name: str, state: State, machine: Machine) -> list[str]:
-    named = [
-        (f"{kind}[{index}]", error)
-        for kind in ("Retry", "Catch")
-        for index, rule in enumerate(state.get(kind, []))
-        for error in rule.get("ErrorEquals", [])
-    ]
     return [
         f"{name!r}: {where} names {error!r}, which is no class in order_saga/domain/errors.py"
-        for where, error in named
+        for where, error in named_errors(state)
         if not error.startswith("States.")
         and not is_service_error(error)
         and error not in ERROR_CLASSES
+    ]
+
+
+def integration_error_problems(name: str, state: State, machine: Machine) -> list[str]:
+    called = integration(state)
+    documented = INTEGRATION_ERRORS.get(called, frozenset())
+    return [
+        f"{name!r}: {where} names {error!r}, which AWS does not document for"
+        f" {called or 'a state that calls no integration'}"
+        for where, error in named_errors(state)
+        if is_service_error(error) and error not in documented
     ]
 
 
@@ -367,6 +447,15 @@ def test_catchers_list_business_errors_first_and_states_all_last(name: str) -> N
 def test_every_project_error_the_definition_names_is_a_class_in_errors_py(name: str) -> None:
     state, machine = find(ASL, name)
     problems = error_name_problems(name, state, machine)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("name", STATES_WITH_ERRORS)
+def test_every_service_error_the_definition_names_is_one_aws_documents_for_its_integration(
+    name: str,
+) -> None:
+    state, machine = find(ASL, name)
+    problems = integration_error_problems(name, state, machine)
     assert not problems, "\n".join(problems)
 
 
@@ -513,6 +602,36 @@ BREAKS = [
         _set(["States", "Reserve inventory", "Catch", 0, "ErrorEquals"], ["OutOfStock"]),
         "'Reserve inventory': Catch[0] names 'OutOfStock', which is no class",
         id="a caught error with no class",
+    ),
+    pytest.param(
+        _on_every_state(integration_error_problems),
+        _set(
+            ["States", "Claim order", "Retry", 0, "ErrorEquals"],
+            ["DynamoDB.InternalServerErrorException"],
+        ),
+        "'Claim order': Retry[0] names 'DynamoDB.InternalServerErrorException', which AWS does"
+        " not document for dynamodb:updateItem",
+        id="a DynamoDB error name AWS does not document",
+    ),
+    pytest.param(
+        _on_every_state(integration_error_problems),
+        _set(
+            ["States", "Park on saga failures queue", "Retry", 0, "ErrorEquals"],
+            ["EventBridge.InternalException"],
+        ),
+        "'Park on saga failures queue': Retry[0] names 'EventBridge.InternalException', which"
+        " AWS does not document for sqs:sendMessage",
+        id="an error of another integration",
+    ),
+    pytest.param(
+        _on_every_state(integration_error_problems),
+        _set(
+            ["States", "Reserve inventory", "Catch", 0, "ErrorEquals"],
+            ["SQS.AmazonSQSException"],
+        ),
+        "'Reserve inventory': Catch[0] names 'SQS.AmazonSQSException', which AWS does not"
+        " document for sqs:sendMessage",
+        id="an SDK exception class AWS does not document as an error name",
     ),
     pytest.param(
         unsupported_feature_problems,

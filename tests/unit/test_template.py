@@ -11,13 +11,14 @@ import importlib
 import re
 import sys
 from collections.abc import Callable, Iterator
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
 import pytest
 from moto import mock_aws
 
-from order_saga.local.template import parse_yaml
+from order_saga.local.template import parse_yaml, translate
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
@@ -31,6 +32,8 @@ MAX_RECEIVE_COUNT = 5
 PARKING_QUEUES = frozenset({"SagaFailuresQueue"})
 LAMBDA_DEFAULT_TIMEOUT = 3
 SQS_DEFAULT_VISIBILITY_TIMEOUT = 30
+# The participants' records: kept when the stack is deleted.
+KEPT_TABLES = frozenset({"OrdersTable", "InventoryTable", "PaymentsTable"})
 STATE_MACHINE_TYPES = frozenset(
     {"AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine"}
 )
@@ -43,6 +46,11 @@ RESOURCELESS_ACTIONS = frozenset(
         "xray:GetSamplingTargets",
     }
 )
+
+
+CLOUDWATCH = "cloudwatch.amazonaws.com"
+ALARM_ACTIONS = ("AlarmActions", "OKActions", "InsufficientDataActions")
+HARD_CODED_PARTITION = re.compile(r"\barn:aws(?:-[a-z]+)*:")
 
 
 # ---------------------------------------------------------------- loading
@@ -328,6 +336,26 @@ def table_problems(template: Template, table_id: str) -> list[str]:
     return problems
 
 
+def deletion_policy_problems(template: Template, table_id: str) -> list[str]:
+    resource = template["Resources"][table_id]
+    deletion = resource.get("DeletionPolicy", "Delete")
+    replacement = resource.get("UpdateReplacePolicy", "Delete")
+    problems = []
+    if deletion == "Retain" and "TableName" in props(template, table_id):
+        problems.append(
+            f"{table_id}: DeletionPolicy Retain with a fixed TableName: a first deploy that fails"
+            " leaves the table behind, and the retry fails on its name (RetainExceptOnCreate)"
+        )
+    if table_id in KEPT_TABLES and deletion != "RetainExceptOnCreate":
+        problems.append(f"{table_id}: DeletionPolicy is {deletion!r}, not RetainExceptOnCreate")
+    if deletion != "Delete" and replacement != "Retain":
+        problems.append(
+            f"{table_id}: UpdateReplacePolicy is {replacement!r}: a replacement deletes the data"
+            " that a stack deletion keeps"
+        )
+    return problems
+
+
 def wildcard_action_problems(template: Template, resource_id: str) -> list[str]:
     problems = []
     for statement in statements(template["Resources"][resource_id]):
@@ -341,6 +369,26 @@ def wildcard_action_problems(template: Template, resource_id: str) -> list[str]:
     return problems
 
 
+def xray_grants(granted: list[dict[str, Any]]) -> list[list[str]]:
+    """The actions of each statement that grants an X-Ray action."""
+    actions = [
+        sorted(str(a) for a in as_list(statement.get("Action", []))) for statement in granted
+    ]
+    return [names for names in actions if any(name.startswith("xray:") for name in names)]
+
+
+def sam_added_statement_problems(template: Template, machine_id: str) -> list[str]:
+    """Statements a state machine's Policies repeat from what SAM adds to its role by itself."""
+    properties = props(template, machine_id)
+    if properties.get("Tracing", {}).get("Enabled") is not True:
+        return []
+    return [
+        f"{machine_id}: a statement grants {actions}; SAM already attaches"
+        " AWSXrayWriteOnlyAccess to the role of a state machine with Tracing enabled"
+        for actions in xray_grants(list(statements(properties.get("Policies", []))))
+    ]
+
+
 def _role_statements(template: Template, function_id: str) -> tuple[str, list[dict[str, Any]]]:
     properties = function_properties(template, function_id)
     roles = references(properties.get("Role")) & set(resources(template, "AWS::IAM::Role"))
@@ -348,6 +396,20 @@ def _role_statements(template: Template, function_id: str) -> tuple[str, list[di
         (role_id,) = roles
         return role_id, list(statements(props(template, role_id).get("Policies", [])))
     return f"{function_id} (Policies)", list(statements(properties.get("Policies", [])))
+
+
+def tracing_problems(template: Template, function_id: str) -> list[str]:
+    """A traced function pays for the X-Ray SDK in every cold start; no handler uses it."""
+    problems = []
+    mode = function_properties(template, function_id).get("Tracing", "PassThrough")
+    if mode != "PassThrough":
+        problems.append(f"{function_id}: Tracing is {mode!r}; the functions are not traced")
+    role_id, granted = _role_statements(template, function_id)
+    problems += [
+        f"{role_id}: grants {actions}, and {function_id} is not traced"
+        for actions in xray_grants(granted)
+    ]
+    return problems
 
 
 def _answerable_state_machines(template: Template, function_id: str) -> set[str]:
@@ -456,6 +518,103 @@ def schedule_name_problems(template: Template, source: str) -> list[str]:
     ]
 
 
+def _may(statement: dict[str, Any], *actions: str) -> bool:
+    """Whether an Allow statement's Action patterns cover every one of the actions."""
+    patterns = [str(pattern) for pattern in as_list(statement.get("Action", []))]
+    return statement.get("Effect") == "Allow" and all(
+        any(fnmatchcase(action, pattern) for pattern in patterns) for action in actions
+    )
+
+
+def _service_may(statement: dict[str, Any], service: str, *actions: str) -> bool:
+    principal = statement.get("Principal")
+    services = as_list(principal.get("Service", [])) if isinstance(principal, dict) else []
+    return service in services and _may(statement, *actions)
+
+
+def _account_root_may(statement: dict[str, Any], *actions: str) -> bool:
+    principal = statement.get("Principal")
+    account = principal.get("AWS") if isinstance(principal, dict) else None
+    text = account.get("Fn::Sub") if isinstance(account, dict) else None
+    is_root = account == {"Ref": "AWS::AccountId"} or (
+        isinstance(text, str) and text.endswith(":iam::${AWS::AccountId}:root")
+    )
+    return is_root and _may(statement, *actions)
+
+
+def alarm_key_problems(template: Template, key_id: str) -> list[str]:
+    properties = props(template, key_id)
+    policy = list(statements(properties.get("KeyPolicy", {})))
+    problems = []
+    if properties.get("EnableKeyRotation") is not True:
+        problems.append(f"{key_id}: EnableKeyRotation is not true")
+    if not any(_account_root_may(s, "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion") for s in policy):
+        problems.append(f"{key_id}: the key policy does not let the account root administer it")
+    publishers = [
+        s for s in policy if _service_may(s, CLOUDWATCH, "kms:Decrypt", "kms:GenerateDataKey")
+    ]
+    if not publishers:
+        problems.append(
+            f"{key_id}: the key policy does not let {CLOUDWATCH} use it"
+            " (kms:Decrypt, kms:GenerateDataKey*): alarms cannot publish to the topic"
+        )
+    problems += [
+        f"{key_id}: the key policy lets {CLOUDWATCH} use it with no Condition, for any account"
+        for statement in publishers
+        if not statement.get("Condition")
+    ]
+    return problems
+
+
+def alarm_topic_problems(template: Template, topic_id: str) -> list[str]:
+    """An alarm topic encrypted with a key CloudWatch may use, and a policy that lets it publish."""
+    value = props(template, topic_id).get("KmsMasterKeyId")
+    keys = references(value) & set(resources(template, "AWS::KMS::Key"))
+    if not keys:
+        return [
+            f"{topic_id}: KmsMasterKeyId {value!r} is no AWS::KMS::Key of this template; alarms"
+            " cannot publish to a topic whose key policy does not let CloudWatch use the key"
+        ]
+    (key_id,) = keys
+    aliases = [
+        alias_id
+        for alias_id in resources(template, "AWS::KMS::Alias")
+        if key_id in references(props(template, alias_id).get("TargetKeyId"))
+    ]
+    policies = [
+        policy_id
+        for policy_id in resources(template, "AWS::SNS::TopicPolicy")
+        if topic_id in references(props(template, policy_id).get("Topics"))
+    ]
+    problems = alarm_key_problems(template, key_id)
+    if not aliases:
+        problems.append(f"{key_id}: no AWS::KMS::Alias names the key")
+    if not any(
+        _service_may(statement, CLOUDWATCH, "sns:Publish")
+        for policy_id in policies
+        for statement in statements(props(template, policy_id).get("PolicyDocument", {}))
+    ):
+        problems.append(f"{topic_id}: no topic policy lets {CLOUDWATCH} publish to it")
+    condition = template["Resources"][topic_id].get("Condition")
+    problems += [
+        f"{dependent}: Condition is {template['Resources'][dependent].get('Condition')!r},"
+        f" not {topic_id}'s {condition!r}"
+        for dependent in (key_id, *aliases, *policies)
+        if template["Resources"][dependent].get("Condition") != condition
+    ]
+    return problems
+
+
+def partition_problems(name: str, text: str) -> list[str]:
+    """ARNs written for one partition: they break in aws-cn and aws-us-gov."""
+    return [
+        f"{name}:{number}: a hard-coded partition {match.group(0)!r}; write"
+        " arn:${AWS::Partition}: in the template, arn:${Partition}: in a definition"
+        for number, line in enumerate(text.splitlines(), 1)
+        for match in HARD_CODED_PARTITION.finditer(line)
+    ]
+
+
 # ---------------------------------------------------------------- the template as it is
 
 QUEUES = list(resources(TEMPLATE, "AWS::SQS::Queue"))
@@ -474,11 +633,31 @@ ASYNC_SOURCES = [
     for name, event in resource.get("Properties", {}).get("Events", {}).items()
     if event.get("Type") in {"Schedule", "ScheduleV2", "EventBridgeRule", "CloudWatchEvent"}
 ]
+ALARM_TOPICS = sorted(
+    {
+        topic_id
+        for alarm_id in resources(TEMPLATE, "AWS::CloudWatch::Alarm")
+        for key in ALARM_ACTIONS
+        for topic_id in references(props(TEMPLATE, alarm_id).get(key))
+        if topic_id in resources(TEMPLATE, "AWS::SNS::Topic")
+    }
+)
+TRACED_STATE_MACHINES = [
+    machine_id
+    for machine_id in STATE_MACHINES
+    if props(TEMPLATE, machine_id).get("Tracing", {}).get("Enabled") is True
+]
 SCHEDULES = [
     f"{owner}.{name}"
     for owner, resource in TEMPLATE["Resources"].items()
     for name, event in resource.get("Properties", {}).get("Events", {}).items()
     if event.get("Type") == "ScheduleV2"
+]
+
+DEFINITION_FILES = [
+    str(uri)
+    for machine_id in STATE_MACHINES
+    if isinstance(uri := props(TEMPLATE, machine_id).get("DefinitionUri"), str)
 ]
 
 
@@ -509,6 +688,7 @@ def test_the_template_has_resources_of_every_kind_the_checks_look_at() -> None:
         "table": TABLES,
         "function": FUNCTIONS,
         "SQS event source": SQS_SOURCES,
+        "alarm topic": ALARM_TOPICS,
     }.items():
         assert found, f"the template has no {kind}: its check would check nothing"
 
@@ -556,9 +736,59 @@ def test_every_table_is_on_demand_encrypted_and_point_in_time_recoverable(table_
     _fail_with(table_problems(TEMPLATE, table_id))
 
 
+@pytest.mark.parametrize("topic_id", ALARM_TOPICS)
+def test_alarms_can_publish_to_their_encrypted_topic(topic_id: str) -> None:
+    _fail_with(alarm_topic_problems(TEMPLATE, topic_id))
+
+
+@pytest.mark.parametrize(
+    ("claim", "accepted"),
+    [
+        ("sub", True),
+        ("custom:customer_id", True),
+        ("https://example.com/customer_id", True),
+        ("", False),
+        ("customer id", False),
+        ("$.sub", False),
+        ("c" * 129, False),
+    ],
+)
+def test_the_customer_claim_parameter_defaults_to_sub_and_takes_only_a_claim_name(
+    claim: str, accepted: bool
+) -> None:
+    parameter = TEMPLATE["Parameters"]["JwtCustomerClaim"]
+    assert (parameter["Type"], parameter["Default"]) == ("String", "sub")
+    assert re.fullmatch(parameter["AllowedPattern"], parameter["Default"])
+    assert bool(re.fullmatch(parameter["AllowedPattern"], claim)) is accepted
+
+
+@pytest.mark.parametrize("table_id", TABLES)
+def test_kept_tables_outlive_the_stack_and_a_failed_first_deploy_can_be_retried(
+    table_id: str,
+) -> None:
+    _fail_with(deletion_policy_problems(TEMPLATE, table_id))
+
+
 @pytest.mark.parametrize("resource_id", WITH_STATEMENTS)
 def test_no_iam_statement_grants_a_wildcard_action(resource_id: str) -> None:
     _fail_with(wildcard_action_problems(TEMPLATE, resource_id))
+
+
+@pytest.mark.parametrize("function_id", FUNCTIONS)
+def test_no_function_is_traced_or_may_write_traces(function_id: str) -> None:
+    _fail_with(tracing_problems(TEMPLATE, function_id))
+
+
+@pytest.mark.parametrize("machine_id", STATE_MACHINES)
+def test_no_state_machine_policy_repeats_a_permission_sam_adds_by_itself(machine_id: str) -> None:
+    _fail_with(sam_added_statement_problems(TEMPLATE, machine_id))
+
+
+@pytest.mark.parametrize("machine_id", TRACED_STATE_MACHINES)
+def test_sam_gives_a_traced_state_machines_role_its_xray_permissions(machine_id: str) -> None:
+    role = translate(TEMPLATE, ROOT)["Resources"][f"{machine_id}Role"]["Properties"]
+    managed = [str(arn) for arn in role.get("ManagedPolicyArns", [])]
+    assert any(arn.endswith(":policy/AWSXrayWriteOnlyAccess") for arn in managed), managed
 
 
 @pytest.mark.parametrize("function_id", FUNCTIONS)
@@ -587,6 +817,18 @@ def test_every_rule_and_schedule_target_has_a_dead_letter_queue(source: str) -> 
 )
 def test_every_schedule_name_differs_between_stages(source: str) -> None:
     _fail_with(schedule_name_problems(TEMPLATE, source))
+
+
+@pytest.mark.parametrize("relative_path", [TEMPLATE_PATH.name, *DEFINITION_FILES])
+def test_no_arn_in_the_template_or_a_definition_names_its_partition(relative_path: str) -> None:
+    _fail_with(partition_problems(relative_path, (ROOT / relative_path).read_text("utf-8")))
+
+
+def test_the_partition_check_reports_an_arn_written_for_one_partition() -> None:
+    (definition,) = DEFINITION_FILES
+    text = (ROOT / definition).read_text("utf-8").replace("arn:${Partition}:", "arn:aws-cn:")
+    found = partition_problems(definition, text)
+    assert found and all("a hard-coded partition 'arn:aws-cn:'" in problem for problem in found)
 
 
 # ---------------------------------------------------------------- each check sees a break
@@ -713,6 +955,74 @@ BREAKS = [
         id="a table without PITR",
     ),
     pytest.param(
+        lambda t: alarm_topic_problems(t, "AlarmTopic"),
+        lambda t: _resource("AlarmTopic")(t).update(KmsMasterKeyId="alias/aws/sns"),
+        "AlarmTopic: KmsMasterKeyId 'alias/aws/sns' is no AWS::KMS::Key of this template",
+        id="an alarm topic under the AWS-managed key",
+    ),
+    pytest.param(
+        lambda t: alarm_topic_problems(t, "AlarmTopic"),
+        lambda t: _resource("AlarmTopicKey")(t).pop("EnableKeyRotation"),
+        "AlarmTopicKey: EnableKeyRotation is not true",
+        id="an alarm key that is never rotated",
+    ),
+    pytest.param(
+        lambda t: alarm_topic_problems(t, "AlarmTopic"),
+        lambda t: _resource("AlarmTopicKey")(t)["KeyPolicy"]["Statement"].pop(0),
+        "AlarmTopicKey: the key policy does not let the account root administer it",
+        id="an alarm key no one can administer",
+    ),
+    pytest.param(
+        lambda t: alarm_topic_problems(t, "AlarmTopic"),
+        lambda t: _resource("AlarmTopicKey")(t)["KeyPolicy"]["Statement"][1].update(
+            Action=["kms:Decrypt"]
+        ),
+        "AlarmTopicKey: the key policy does not let cloudwatch.amazonaws.com use it",
+        id="an alarm key CloudWatch may decrypt with but not encrypt",
+    ),
+    pytest.param(
+        lambda t: alarm_topic_problems(t, "AlarmTopic"),
+        lambda t: _resource("AlarmTopicKey")(t)["KeyPolicy"]["Statement"][1].pop("Condition"),
+        "AlarmTopicKey: the key policy lets cloudwatch.amazonaws.com use it with no Condition",
+        id="an alarm key CloudWatch may use for any account",
+    ),
+    pytest.param(
+        lambda t: alarm_topic_problems(t, "AlarmTopic"),
+        lambda t: t["Resources"].pop("AlarmTopicKeyAlias"),
+        "AlarmTopicKey: no AWS::KMS::Alias names the key",
+        id="an alarm key without an alias",
+    ),
+    pytest.param(
+        lambda t: alarm_topic_problems(t, "AlarmTopic"),
+        lambda t: t["Resources"].pop("AlarmTopicPolicy"),
+        "AlarmTopic: no topic policy lets cloudwatch.amazonaws.com publish to it",
+        id="an alarm topic without a policy for CloudWatch",
+    ),
+    pytest.param(
+        lambda t: alarm_topic_problems(t, "AlarmTopic"),
+        lambda t: t["Resources"]["AlarmTopicKey"].pop("Condition"),
+        "AlarmTopicKey: Condition is None, not AlarmTopic's 'HasAlarmEmail'",
+        id="an alarm key created with no alarm topic",
+    ),
+    pytest.param(
+        lambda t: deletion_policy_problems(t, "IdempotencyTable"),
+        lambda t: t["Resources"]["IdempotencyTable"].update(DeletionPolicy="Retain"),
+        "IdempotencyTable: DeletionPolicy Retain with a fixed TableName",
+        id="a table with a fixed name retained even when its first create fails",
+    ),
+    pytest.param(
+        lambda t: deletion_policy_problems(t, "PaymentsTable"),
+        lambda t: t["Resources"]["PaymentsTable"].update(DeletionPolicy="Delete"),
+        "PaymentsTable: DeletionPolicy is 'Delete', not RetainExceptOnCreate",
+        id="a participant's table deleted with the stack",
+    ),
+    pytest.param(
+        lambda t: deletion_policy_problems(t, "OrdersTable"),
+        lambda t: t["Resources"]["OrdersTable"].update(UpdateReplacePolicy="Delete"),
+        "OrdersTable: UpdateReplacePolicy is 'Delete'",
+        id="a kept table deleted when it is replaced",
+    ),
+    pytest.param(
         lambda t: wildcard_action_problems(t, "GetOrderRole"),
         _add_statement(
             "GetOrderRole", {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}
@@ -727,6 +1037,29 @@ BREAKS = [
         ),
         "OrderSagaStateMachine: grants the wildcard action '*'",
         id="a bare wildcard action",
+    ),
+    pytest.param(
+        lambda t: tracing_problems(t, "CreateOrderFunction"),
+        lambda t: t["Globals"]["Function"].update(Tracing="Active"),
+        "CreateOrderFunction: Tracing is 'Active'",
+        id="functions traced through Globals",
+    ),
+    pytest.param(
+        lambda t: tracing_problems(t, "PaymentWorkerFunction"),
+        _add_statement(
+            "PaymentWorkerRole",
+            {"Effect": "Allow", "Action": ["xray:PutTraceSegments"], "Resource": "*"},
+        ),
+        "PaymentWorkerRole: grants ['xray:PutTraceSegments'], and PaymentWorkerFunction is not",
+        id="a function role that may write traces",
+    ),
+    pytest.param(
+        lambda t: sam_added_statement_problems(t, "OrderSagaStateMachine"),
+        lambda t: _resource("OrderSagaStateMachine")(t)["Policies"][0]["Statement"].append(
+            {"Effect": "Allow", "Action": ["xray:PutTraceSegments"], "Resource": "*"}
+        ),
+        "OrderSagaStateMachine: a statement grants ['xray:PutTraceSegments']; SAM already",
+        id="a state machine policy that repeats SAM's X-Ray permissions",
     ),
     pytest.param(
         lambda t: role_scope_problems(t, "GetOrderFunction"),

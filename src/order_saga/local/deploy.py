@@ -16,6 +16,8 @@ from order_saga.local.template import TemplateError
 ACCOUNT_ID = "123456789012"
 NO_VALUE = object()
 SUBSTITUTION = re.compile(r"\$\{([^}!][^}]*)\}")
+# The rule functions the Resolver evaluates; a rule with another one is refused, not guessed at.
+RULE_FUNCTIONS = frozenset({"Ref", "Fn::And", "Fn::Or", "Fn::Not", "Fn::Equals"})
 
 
 @dataclass
@@ -97,6 +99,16 @@ def _references(value: Any) -> set[str]:
     return {name for name in found if not name.startswith("AWS::")}
 
 
+def _intrinsics(value: Any) -> set[str]:
+    """The intrinsic function names a fragment uses."""
+    if isinstance(value, list):
+        return set().union(*(_intrinsics(item) for item in value))
+    if not isinstance(value, dict):
+        return set()
+    found = {key for key in value if key == "Ref" or key.startswith("Fn::")}
+    return found.union(*(_intrinsics(inner) for inner in value.values()))
+
+
 class Resolver:
     """Evaluates CloudFormation intrinsic functions against parameters and created resources."""
 
@@ -136,6 +148,23 @@ class Resolver:
             }
         )
         return values
+
+    def check_rules(self) -> None:
+        """Refuse the parameters as CloudFormation does: at the first rule assertion that fails."""
+        for name, rule in self.template.get("Rules", {}).items():
+            assertions = rule["Assertions"]
+            used = _intrinsics([rule.get("RuleCondition"), *(a["Assert"] for a in assertions)])
+            unknown = sorted(used - RULE_FUNCTIONS)
+            if unknown:
+                raise TemplateError(
+                    f"rule {name} uses {', '.join(unknown)}, which the local cloud cannot evaluate"
+                )
+            if "RuleCondition" in rule and not self.resolve(rule["RuleCondition"]):
+                continue
+            for assertion in assertions:
+                if not self.resolve(assertion["Assert"]):
+                    description = assertion.get("AssertDescription", "an assertion is false")
+                    raise TemplateError(f"rule {name}: {description}")
 
     def ref(self, name: str) -> Any:
         if name == "AWS::NoValue":
@@ -253,6 +282,7 @@ class Deployer:
 
     def deploy(self, template: dict[str, Any], parameters: dict[str, str]) -> Deployment:
         resolver = Resolver(template, self.deployment, parameters)
+        resolver.check_rules()
         resources = template["Resources"]
         for logical_id in deployment_order(resources):
             resource = resources[logical_id]
