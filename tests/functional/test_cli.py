@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from order_saga.local.cli import main
+from order_saga.local.cli import _print_demo, main
 
 from .test_events import EVENTS, ROOT, check_response, function_for
 
@@ -26,6 +26,32 @@ def test_local_invoke_prints_the_handler_response_for_each_sample(
     out = capsys.readouterr().out
     assert status == 0
     check_response(path, json.loads(path.read_text()), json.loads(out))
+
+
+@pytest.mark.parametrize(
+    ("currency", "before", "after"),
+    [
+        pytest.param("JPY", "50000", "49000", id="JPY"),
+        pytest.param("EUR", "500.00", "490.00", id="EUR"),
+        pytest.param("KWD", "50.000", "49.000", id="KWD"),
+    ],
+)
+def test_the_demo_shows_balances_with_the_decimals_of_their_currency(
+    currency: str, before: str, after: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _print_demo(
+        {
+            "orders": [],
+            "currency": currency,
+            "before": {"stock": {}, "balances": {"CUST-ALICE": 50_000}},
+            "after": {"stock": {}, "balances": {"CUST-ALICE": 49_000}},
+            "elapsedSeconds": 1.0,
+            "engineStartSeconds": 0.5,
+        }
+    )
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+
+    assert ["CUST-ALICE", before, after] in rows
 
 
 @pytest.mark.parametrize(

@@ -58,6 +58,12 @@ VALID_MESSAGES = [
         ChargePayment(ORDER_ID, "cust-1", Money(2800, "EUR")),
         id="ChargePayment",
     ),
+    pytest.param(
+        message("ChargePayment", customerId="cust-1", amount={"amount": 2800, "currency": "JPY"}),
+        PAYMENT,
+        ChargePayment(ORDER_ID, "cust-1", Money(2800, "JPY")),
+        id="ChargePayment-JPY",
+    ),
     pytest.param(message("RefundPayment"), PAYMENT, RefundPayment(ORDER_ID), id="RefundPayment"),
     pytest.param(message("ConfirmOrder"), ORDERS, ConfirmOrder(ORDER_ID), id="ConfirmOrder"),
     pytest.param(
@@ -151,6 +157,9 @@ INVALID_MESSAGES = [
     pytest.param(replaced(CHARGE, amount={"amount": True, "currency": "EUR"}), id="amount-bool"),
     pytest.param(replaced(CHARGE, amount={"amount": 2800}), id="amount-no-currency"),
     pytest.param(replaced(CHARGE, amount={"amount": 2800, "currency": "EURO"}), id="currency-4"),
+    pytest.param(replaced(CHARGE, amount={"amount": 2800, "currency": "ZZZ"}), id="currency-zzz"),
+    pytest.param(replaced(CHARGE, amount={"amount": 2800, "currency": "XAU"}), id="currency-xau"),
+    pytest.param(replaced(CHARGE, amount={"amount": 2800, "currency": "eur"}), id="currency-eur"),
     pytest.param(removed(CANCEL, "reason"), id="no-reason"),
     pytest.param(replaced(CANCEL, reason="r" * 501), id="reason-too-long"),
 ]

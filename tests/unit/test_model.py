@@ -14,6 +14,7 @@ from order_saga.domain.model import (
     Order,
     OrderLine,
     OrderStatus,
+    minor_units,
     quantities_by_sku,
 )
 
@@ -46,6 +47,46 @@ def test_zero_money_is_zero_of_its_currency() -> None:
 def test_money_prints_as_a_two_decimal_amount(cents: int, text: str) -> None:
     assert eur(cents).to_decimal_string() == text
     assert str(eur(cents)) == f"{text} EUR"
+
+
+@pytest.mark.parametrize(
+    ("money", "text"),
+    [
+        (Money(1500, "JPY"), "1500"),
+        (Money(7, "JPY"), "7"),
+        (Money(1250, "EUR"), "12.50"),
+        (Money(1234, "KWD"), "1.234"),
+        (Money(5, "KWD"), "0.005"),
+        (Money(10_000, "CLF"), "1.0000"),
+    ],
+)
+def test_money_prints_with_as_many_decimals_as_its_currency_has_minor_units(
+    money: Money, text: str
+) -> None:
+    assert money.to_decimal_string() == text
+    assert str(money) == f"{text} {money.currency}"
+
+
+@pytest.mark.parametrize(
+    ("currency", "places"),
+    [("JPY", 0), ("EUR", 2), ("USD", 2), ("KWD", 3), ("CLF", 4), ("XAU", None), ("XXX", None)],
+)
+def test_the_minor_units_of_a_currency_come_from_iso_4217(
+    currency: str, places: int | None
+) -> None:
+    assert minor_units(currency) == places
+
+
+@pytest.mark.parametrize("code", ["ZZZ", "eur", "EURO", ""])
+def test_a_code_iso_4217_does_not_list_has_no_minor_units(code: str) -> None:
+    with pytest.raises(ValueError):
+        minor_units(code)
+
+
+@pytest.mark.parametrize("code", ["XAU", "XXX", "XTS", "ZZZ"])
+def test_money_in_a_currency_without_minor_units_cannot_be_printed(code: str) -> None:
+    with pytest.raises(ValueError, match=code):
+        Money(100, code).to_decimal_string()
 
 
 def test_money_is_immutable() -> None:

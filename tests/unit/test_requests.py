@@ -57,6 +57,13 @@ def without_line_field(name: str) -> Callable[[Body], None]:
     return lambda body: body["lines"][0].pop(name)
 
 
+def priced(currency: Any, unit_price: Any) -> Body:
+    body = valid_body()
+    body["currency"] = currency
+    body["lines"][0]["unitPrice"] = unit_price
+    return body
+
+
 def line(sku: str = "SKU-1") -> Body:
     return {"sku": sku, "quantity": 1, "unitPrice": "1.00"}
 
@@ -116,6 +123,76 @@ def test_a_unit_price_in_any_decimal_form_becomes_exact_cents(raw_price: Any, ce
     assert command.lines[0].unit_price == Money(cents, "EUR")
 
 
+@pytest.mark.parametrize(
+    ("currency", "raw_price", "amount"),
+    [
+        pytest.param("JPY", "1500", 1500, id="JPY-has-no-minor-unit"),
+        pytest.param("JPY", 1500, 1500, id="JPY-json-integer"),
+        pytest.param("JPY", "1E+3", 1000, id="JPY-exponent"),
+        pytest.param("EUR", "12.5", 1250, id="EUR-cents"),
+        pytest.param("KWD", "1.234", 1234, id="KWD-fils"),
+        pytest.param("KWD", "0.001", 1, id="KWD-smallest"),
+        pytest.param("CLF", "1.2345", 12345, id="CLF-four-places"),
+    ],
+)
+def test_a_unit_price_becomes_whole_minor_units_of_its_currency(
+    currency: str, raw_price: Any, amount: int
+) -> None:
+    command = parse_place_order(json.dumps(priced(currency, raw_price)), CALLER)
+
+    assert command.lines[0].unit_price == Money(amount, currency)
+
+
+@pytest.mark.parametrize(
+    ("currency", "price", "places"),
+    [
+        pytest.param("JPY", "1.5", 0, id="JPY"),
+        pytest.param("EUR", "1.005", 2, id="EUR"),
+        pytest.param("KWD", "1.0005", 3, id="KWD"),
+        pytest.param("CLF", "1.00005", 4, id="CLF"),
+    ],
+)
+def test_a_unit_price_has_no_more_decimal_places_than_its_currency(
+    currency: str, price: str, places: int
+) -> None:
+    assert field_errors(json.dumps(priced(currency, price))) == [
+        FieldError("lines[0].unitPrice", f"must have at most {places} decimal places")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("currency", "message"),
+    [
+        pytest.param("ZZZ", "must be an ISO 4217 code such as EUR", id="ZZZ-unlisted"),
+        pytest.param("eur", "must be an ISO 4217 code such as EUR", id="eur-lowercase"),
+        pytest.param("Eur", "must be an ISO 4217 code such as EUR", id="Eur-mixed-case"),
+        pytest.param(
+            "XXX", "must be a currency with minor units such as EUR, not XXX", id="XXX-no-currency"
+        ),
+        pytest.param(
+            "XAU", "must be a currency with minor units such as EUR, not XAU", id="XAU-gold"
+        ),
+        pytest.param(
+            "XTS", "must be a currency with minor units such as EUR, not XTS", id="XTS-testing"
+        ),
+    ],
+)
+def test_a_currency_is_an_iso_4217_code_that_has_minor_units(currency: str, message: str) -> None:
+    body = valid_body()
+    body["currency"] = currency
+
+    assert field_errors(json.dumps(body)) == [FieldError("currency", message)]
+
+
+@pytest.mark.parametrize("currency", ["ZZZ", "XAU", None])
+def test_without_a_currency_a_price_is_not_held_to_any_number_of_decimal_places(
+    currency: Any,
+) -> None:
+    errors = field_errors(json.dumps(priced(currency, "1.0001")))
+
+    assert [error.field for error in errors] == ["currency"]
+
+
 def test_a_json_number_price_is_read_as_an_exact_decimal_never_a_float() -> None:
     raw = (
         '{"customerId": "cust-1", "currency": "EUR", '
@@ -158,6 +235,8 @@ BAD_FIELDS = [
     pytest.param(with_customer(None), "customerId", id="customer-null"),
     # currency
     pytest.param(with_currency("eur"), "currency", id="currency-lowercase"),
+    pytest.param(with_currency("ZZZ"), "currency", id="currency-unlisted"),
+    pytest.param(with_currency("XXX"), "currency", id="currency-without-minor-units"),
     pytest.param(with_currency("EURO"), "currency", id="currency-four-letters"),
     pytest.param(with_currency("EU"), "currency", id="currency-two-letters"),
     pytest.param(with_currency("EUR\n"), "currency", id="currency-trailing-newline"),
@@ -255,7 +334,7 @@ def test_every_field_error_is_reported_together_in_body_order() -> None:
         "customerId": ["cust-1"],
         "currency": "euro",
         "lines": [
-            {"sku": "ok-lower", "quantity": 0, "unitPrice": "1.001"},
+            {"sku": "ok-lower", "quantity": 0, "unitPrice": "-1.00"},
             {"sku": "SKU-2", "quantity": 1, "unitPrice": "2.00"},
             "not-a-line",
         ],

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from order_saga.domain.errors import InvalidCommandError
-from order_saga.domain.model import Money
+from order_saga.domain.model import Money, minor_units
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,15 @@ def _money(body: dict[str, Any]) -> Money:
     amount = body.get("amount")
     if not isinstance(amount, dict):
         raise InvalidCommandError("'amount' must be an object with amount and currency")
-    return Money(_positive_int(amount.get("amount"), "amount.amount"), _text(amount, "currency", 3))
+    units = _positive_int(amount.get("amount"), "amount.amount")
+    currency = _text(amount, "currency", 3)
+    try:
+        places = minor_units(currency)
+    except ValueError:
+        places = None
+    if places is None:
+        raise InvalidCommandError("'currency' must be an ISO 4217 code with minor units")
+    return Money(units, currency)
 
 
 def _build(action: str, body: dict[str, Any]) -> Command:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from iso4217 import Currency
+
 
 class OrderStatus(StrEnum):
     """Where an order stands in its saga."""
@@ -27,9 +29,15 @@ TERMINAL_STATUSES = frozenset(
 )
 
 
+def minor_units(currency: str) -> int | None:
+    """Decimal places of an ISO 4217 code: JPY 0, EUR 2, KWD 3, XAU None; ValueError if unlisted."""
+    # Codes are matched as ISO 4217 writes them, upper case: "eur" is not a currency.
+    return Currency(currency).exponent
+
+
 @dataclass(frozen=True, order=True)
 class Money:
-    """An amount in minor units (cents) of one currency; never a float."""
+    """An amount in minor units of one ISO 4217 currency (cents, yen, fils); never a float."""
 
     amount: int
     currency: str
@@ -49,8 +57,16 @@ class Money:
     def zero(cls, currency: str) -> Money:
         return cls(0, currency)
 
+    @property
+    def places(self) -> int:
+        places = minor_units(self.currency)
+        if places is None:
+            raise ValueError(f"{self.currency} has no minor units to count an amount in")
+        return places
+
     def to_decimal_string(self) -> str:
-        return f"{Decimal(self.amount).scaleb(-2):.2f}"
+        places = self.places
+        return f"{Decimal(self.amount).scaleb(-places):.{places}f}"
 
     def __str__(self) -> str:
         return f"{self.to_decimal_string()} {self.currency}"

@@ -9,15 +9,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from order_saga.domain.errors import CustomerMismatchError, FieldError, ValidationError
-from order_saga.domain.model import Money, OrderLine
+from order_saga.domain.model import Money, OrderLine, minor_units
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_LINES = 50
 MAX_QUANTITY = 1000
 MAX_UNIT_PRICE = Decimal("100000.00")
-# \Z, not $: "$" also matches before a trailing newline, which would let "EUR\n" through.
 SKU = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}\Z")
-CURRENCY = re.compile(r"^[A-Z]{3}\Z")
 ORDER_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}\Z")
 
@@ -43,7 +41,22 @@ def _decode(raw: str | bytes | None) -> Any:
         raise ValidationError([FieldError("body", "is not valid JSON")]) from exc
 
 
-def _price(value: Any, where: str, errors: list[FieldError]) -> Decimal | None:
+def _currency(value: Any, errors: list[FieldError]) -> tuple[str, int] | None:
+    """The currency and its decimal places, or None once what is wrong with it is listed."""
+    try:
+        places = minor_units(value if isinstance(value, str) else "")
+    except ValueError:
+        errors.append(FieldError("currency", "must be an ISO 4217 code such as EUR"))
+        return None
+    if places is None:
+        errors.append(
+            FieldError("currency", f"must be a currency with minor units such as EUR, not {value}")
+        )
+        return None
+    return value, places
+
+
+def _price(value: Any, where: str, places: int | None, errors: list[FieldError]) -> Decimal | None:
     if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
         errors.append(FieldError(where, "must be a decimal number such as 12.50"))
         return None
@@ -55,8 +68,9 @@ def _price(value: Any, where: str, errors: list[FieldError]) -> Decimal | None:
     if not price.is_finite() or price <= 0 or price > MAX_UNIT_PRICE:
         errors.append(FieldError(where, f"must be more than 0 and at most {MAX_UNIT_PRICE}"))
         return None
-    if price != price.quantize(Decimal("0.01")):
-        errors.append(FieldError(where, "must have at most 2 decimal places"))
+    # Without a currency there is no number of places to check; the currency has its own error.
+    if places is not None and price != price.quantize(Decimal(1).scaleb(-places)):
+        errors.append(FieldError(where, f"must have at most {places} decimal places"))
         return None
     return price
 
@@ -68,7 +82,9 @@ def _quantity(value: Any, where: str, errors: list[FieldError]) -> int | None:
     return value
 
 
-def _line(raw: Any, index: int, currency: str | None, errors: list[FieldError]) -> OrderLine | None:
+def _line(
+    raw: Any, index: int, currency: tuple[str, int] | None, errors: list[FieldError]
+) -> OrderLine | None:
     where = f"lines[{index}]"
     if not isinstance(raw, dict):
         errors.append(FieldError(where, "must be an object"))
@@ -78,13 +94,15 @@ def _line(raw: Any, index: int, currency: str | None, errors: list[FieldError]) 
     if not isinstance(sku, str) or not SKU.match(sku):
         errors.append(FieldError(f"{where}.sku", "must be 2-32 of A-Z, 0-9 and '-'"))
     quantity = _quantity(raw.get("quantity"), f"{where}.quantity", errors)
-    price = _price(raw.get("unitPrice"), f"{where}.unitPrice", errors)
+    places = None if currency is None else currency[1]
+    price = _price(raw.get("unitPrice"), f"{where}.unitPrice", places, errors)
     unknown = sorted(set(raw) - {"sku", "quantity", "unitPrice"})
     if unknown:
         errors.append(FieldError(where, f"has unknown fields {unknown}"))
     if len(errors) > before or currency is None or quantity is None or price is None:
         return None
-    return OrderLine(str(sku), quantity, Money(int(price * 100), currency))
+    code, places = currency
+    return OrderLine(str(sku), quantity, Money(int(price.scaleb(places)), code))
 
 
 def parse_place_order(raw: str | bytes | None, customer_id: str) -> PlaceOrder:
@@ -103,10 +121,7 @@ def parse_place_order(raw: str | bytes | None, customer_id: str) -> PlaceOrder:
             errors.append(FieldError("customerId", "must be the caller's own id, or absent"))
         elif named != customer_id:
             raise CustomerMismatchError("the body names another customer than the caller")
-    currency = body.get("currency")
-    if not isinstance(currency, str) or not CURRENCY.match(currency):
-        errors.append(FieldError("currency", "must be an ISO 4217 code such as EUR"))
-        currency = None
+    currency = _currency(body.get("currency"), errors)
     raw_lines = body.get("lines")
     lines: list[OrderLine | None] = []
     if not isinstance(raw_lines, list) or not 1 <= len(raw_lines) <= MAX_LINES:

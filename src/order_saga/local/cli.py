@@ -99,6 +99,12 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _amount(minor_units: int, result: dict[str, Any]) -> str:
+    from order_saga.domain.model import Money
+
+    return Money(minor_units, result["currency"]).to_decimal_string()
+
+
 def _print_demo(result: dict[str, Any]) -> None:
     rows = [
         [
@@ -119,7 +125,7 @@ def _print_demo(result: dict[str, Any]) -> None:
     print(_table(["sku", "stock before", "stock after"], stock_rows))
     print()
     money_rows = [
-        [c, f"{before['balances'][c] / 100:.2f}", f"{after['balances'][c] / 100:.2f}"]
+        [c, _amount(before["balances"][c], result), _amount(after["balances"][c], result)]
         for c in before["balances"]
     ]
     print(_table(["customer", "balance before", "balance after"], money_rows))

@@ -14,8 +14,8 @@ from order_saga.local.identity import caller_context
 from order_saga.local.seeding import balances, seed, stock
 
 STOCK = {"SKU-APPLE": 100, "SKU-PEAR": 3, "SKU-PLUM": 50}
-BALANCES = {"CUST-ALICE": 50_000, "CUST-BOB": 1_000, "CUST-CAROL": 30_000}
 CURRENCY = "EUR"
+BALANCES = {"CUST-ALICE": 50_000, "CUST-BOB": 1_000, "CUST-CAROL": 30_000}  # minor units
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def post_order(
 
 
 def run_demo(root: str = ".", clock_scale: float = 0.01, deadline: float = 20.0) -> dict[str, Any]:
-    """Run the four scenarios and return what happened, stock and balances included."""
+    """Run the four scenarios and return what happened, with stock and balances in minor units."""
     started = time.perf_counter()
     with LocalCloud(root, clock_scale=clock_scale) as cloud:
         engine_ready = time.perf_counter() - started
@@ -147,6 +147,7 @@ def run_demo(root: str = ".", clock_scale: float = 0.01, deadline: float = 20.0)
         after = {"stock": stock(cloud, STOCK), "balances": balances(cloud, BALANCES)}
     return {
         "orders": results,
+        "currency": CURRENCY,
         "before": before,
         "after": after,
         "engineStartSeconds": round(engine_ready, 3),

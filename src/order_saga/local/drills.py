@@ -24,6 +24,7 @@ import yaml
 from order_saga.adapters.dynamodb_orders import item_to_order
 from order_saga.domain.errors import ParticipantUnavailableError
 from order_saga.domain.events import SOURCE, OrderCreated
+from order_saga.domain.model import Money
 from order_saga.local.cloud import TERMINAL_ORDER_STATUSES, LocalCloud, SagaDeadlineError
 from order_saga.local.demo import post_order
 from order_saga.local.faults import InjectedFaultError, swallow, wrap_port
@@ -34,8 +35,10 @@ SCENARIOS = Path("tests/drills/scenarios.yaml")
 DRILL_CLOCK_SCALE = 0.002
 CELL_DEADLINE_SECONDS = 30.0
 INITIAL_STOCK = 10
+CURRENCY = "EUR"
+# Balances and the unit price are in minor units of CURRENCY, as the payments ledger holds them.
 RICH, POOR = 10_000, 100
-QUANTITY, UNIT_PRICE_CENTS = 2, 250
+QUANTITY, UNIT_PRICE = 2, 250
 
 # Where each point's fault goes: the function whose port fails, the port and its method.
 POINTS = {
@@ -420,7 +423,7 @@ def check_books(
     refunded = int(charge.get("refunded", 0))
     available = stock(cloud, [drill.sku])[drill.sku]
     balance = balances(cloud, [drill.customer])[drill.customer]
-    total = drill.quantity * UNIT_PRICE_CENTS
+    total = drill.quantity * UNIT_PRICE
     held = reservation.get("status") == "RESERVED"
     paid = charge.get("status") == "CHARGED"
     parked = status == "COMPENSATION_FAILED"
@@ -451,15 +454,15 @@ def run_cell(cloud: LocalCloud, cell: Cell) -> CellReport:
     arrange = ARRANGEMENTS.get((cell.point, cell.kind)) or ARRANGEMENTS[cell.kind]
     try:
         arrange(cloud, drill)
-        seed(cloud, {drill.sku: INITIAL_STOCK}, {drill.customer: drill.balance}, "EUR")
+        seed(cloud, {drill.sku: INITIAL_STOCK}, {drill.customer: drill.balance}, CURRENCY)
         body = json.dumps(
             {
-                "currency": "EUR",
+                "currency": CURRENCY,
                 "lines": [
                     {
                         "sku": drill.sku,
                         "quantity": drill.quantity,
-                        "unitPrice": f"{UNIT_PRICE_CENTS / 100:.2f}",
+                        "unitPrice": Money(UNIT_PRICE, CURRENCY).to_decimal_string(),
                     }
                 ],
             }

@@ -16,8 +16,8 @@ def seed(
     for sku, units in stock_by_sku.items():
         inventory.set_stock(sku, units)
     ledger = DynamoDBPaymentLedger(cloud.client("dynamodb"), cloud.ref("PaymentsTable"))
-    for customer_id, cents in balance_by_customer.items():
-        ledger.set_balance(customer_id, Money(cents, currency))
+    for customer_id, amount in balance_by_customer.items():
+        ledger.set_balance(customer_id, Money(amount, currency))
 
 
 def _numbers(cloud: Any, table: str, keys: dict[str, str], attribute: str) -> dict[str, int]:
@@ -38,6 +38,6 @@ def stock(cloud: Any, skus: Any) -> dict[str, int]:
 
 
 def balances(cloud: Any, customers: Any) -> dict[str, int]:
-    """Balance per customer, in cents."""
+    """Balance per customer, in minor units of its currency."""
     keys = {customer_id: balance_key(customer_id) for customer_id in customers}
     return _numbers(cloud, cloud.ref("PaymentsTable"), keys, "balance")
