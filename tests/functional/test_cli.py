@@ -122,7 +122,10 @@ def test_start_api_serves_a_saga_and_shows_each_functions_log_lines_named(tmp_pa
         while placed is None and time.monotonic() < deadline:
             try:
                 request = urllib.request.Request(
-                    f"{base}/orders", json.dumps(order).encode(), method="POST"
+                    f"{base}/orders",
+                    json.dumps(order).encode(),
+                    method="POST",
+                    headers={"content-type": "application/json"},
                 )
                 with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310
                     placed = json.loads(answer.read())

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -74,3 +76,26 @@ def test_the_api_answers_400_404_and_405_like_api_gateway(base_url: str) -> None
     assert request(f"{base_url}/nowhere")[0] == 404
     assert request(f"{base_url}/orders", "DELETE")[0] == 405
 
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({}, id="no-content-type"),
+        pytest.param({"content-type": "application/x-www-form-urlencoded"}, id="curl-d-default"),
+    ],
+)
+def test_a_post_without_a_json_content_type_is_a_415_as_api_gateway_passes_headers_as_sent(
+    base_url: str, headers: dict[str, str]
+) -> None:
+    address = urlsplit(base_url)
+    connection = http.client.HTTPConnection(str(address.hostname), address.port, timeout=10)
+    body = json.dumps({"customerId": "CUST-API-1", "currency": "EUR", "lines": []})
+    try:
+        connection.request("POST", "/orders", body, headers)
+        response = connection.getresponse()
+        status, answer = response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+    assert status == 415
+    assert [error["field"] for error in answer["errors"]] == ["Content-Type"]

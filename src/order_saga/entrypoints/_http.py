@@ -5,10 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from typing import Any
 
-from order_saga.domain.errors import FieldError, ValidationError
+from order_saga.domain.errors import FieldError, UnsupportedMediaTypeError, ValidationError
 from order_saga.domain.model import Order
+
+# application/json, or a JSON type with a name of its own such as application/merge-patch+json.
+JSON_MEDIA_TYPE = re.compile(r"application/(?:[a-z0-9][a-z0-9!#$&^_.+-]*\+)?json\Z")
 
 
 def body_of(event: dict[str, Any]) -> str | None:
@@ -29,6 +33,25 @@ def header(event: dict[str, Any], name: str) -> str | None:
     return None if value is None else str(value)
 
 
+def require_json(event: dict[str, Any]) -> None:
+    """Refuse (415) a request that does not say its body is JSON in UTF-8, or says nothing."""
+    content_type = header(event, "Content-Type")
+    if content_type is None:
+        raise UnsupportedMediaTypeError(
+            [FieldError("Content-Type", "is required: application/json")]
+        )
+    media_type, *parameters = content_type.split(";")
+    charset = "utf-8"
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    if not JSON_MEDIA_TYPE.match(media_type.strip().lower()) or charset != "utf-8":
+        raise UnsupportedMediaTypeError(
+            [FieldError("Content-Type", "must be application/json or application/*+json, UTF-8")]
+        )
+
+
 def respond(status: int, body: dict[str, Any]) -> dict[str, Any]:
     return {
         "statusCode": status,
@@ -38,9 +61,10 @@ def respond(status: int, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def invalid(error: ValidationError) -> dict[str, Any]:
-    return respond(
-        400, {"message": "invalid request", "errors": [e.to_dict() for e in error.errors]}
-    )
+    errors = [e.to_dict() for e in error.errors]
+    if isinstance(error, UnsupportedMediaTypeError):
+        return respond(415, {"message": "unsupported media type", "errors": errors})
+    return respond(400, {"message": "invalid request", "errors": errors})
 
 
 def internal_error() -> dict[str, Any]:

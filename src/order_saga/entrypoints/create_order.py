@@ -20,7 +20,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from order_saga.bootstrap import orders_container
 from order_saga.domain.errors import ValidationError
 from order_saga.domain.requests import PlaceOrder, check_idempotency_key, parse_place_order
-from order_saga.entrypoints._http import body_of, header, internal_error, invalid, respond
+from order_saga.entrypoints._http import (
+    body_of,
+    header,
+    internal_error,
+    invalid,
+    require_json,
+    respond,
+)
 from order_saga.service_layer.orders import new_order_id, place_order
 
 logger = Logger()
@@ -63,6 +70,7 @@ def place_once(request: dict[str, Any], command: PlaceOrder, key: str) -> dict[s
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
     try:
+        require_json(event)
         body = body_of(event)
         command = parse_place_order(body)
         key = header(event, "Idempotency-Key")

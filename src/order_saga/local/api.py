@@ -44,6 +44,8 @@ class LocalApi:
             if route_method != method:
                 continue
             event = http_event(method, path, body, headers, match.groupdict() or None)
+            # API Gateway passes the client's headers as sent: a missing Content-Type stays missing.
+            event["headers"] = headers
             event["routeKey"] = f"{route.method} {route.path}"
             try:
                 response = self.cloud.invoke(route.function, event)
