@@ -13,6 +13,8 @@ from order_saga.domain.model import Order
 
 # application/json, or a JSON type with a name of its own such as application/merge-patch+json.
 JSON_MEDIA_TYPE = re.compile(r"application/(?:[a-z0-9][a-z0-9!#$&^_.+-]*\+)?json\Z")
+# A caller's X-Correlation-Id is used only when it is a token a log search can take as it is.
+CORRELATION_ID = re.compile(r"^[\x21-\x7e]{1,128}\Z")
 
 
 def body_of(event: dict[str, Any]) -> str | None:
@@ -31,6 +33,17 @@ def header(event: dict[str, Any], name: str) -> str | None:
     headers = event.get("headers") or {}
     value = headers.get(name.lower())
     return None if value is None else str(value)
+
+
+def caller_correlation_id(event: dict[str, Any]) -> str | None:
+    """The caller's X-Correlation-Id when it is 1-128 printable ASCII characters, else None."""
+    value = header(event, "X-Correlation-Id")
+    return value if value is not None and CORRELATION_ID.match(value) else None
+
+
+def request_id(event: dict[str, Any]) -> str:
+    """The id API Gateway gave the request."""
+    return str((event.get("requestContext") or {}).get("requestId") or "")
 
 
 def require_json(event: dict[str, Any]) -> None:
@@ -52,10 +65,12 @@ def require_json(event: dict[str, Any]) -> None:
         )
 
 
-def respond(status: int, body: dict[str, Any]) -> dict[str, Any]:
+def respond(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     return {
         "statusCode": status,
-        "headers": {"content-type": "application/json"},
+        "headers": {"content-type": "application/json", **(headers or {})},
         "body": json.dumps(body),
     }
 
