@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.error
@@ -9,6 +10,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jwt
 import pytest
@@ -119,3 +121,28 @@ def test_a_request_without_a_valid_token_gets_401_and_stores_nothing(
 
     assert (status, answer) == (401, {"message": "Unauthorized"})
     assert cloud.client("dynamodb").scan(TableName=cloud.ref("OrdersTable"))["Count"] == before
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({}, id="no-content-type"),
+        pytest.param({"content-type": "application/x-www-form-urlencoded"}, id="curl-d-default"),
+    ],
+)
+def test_a_post_without_a_json_content_type_is_a_415_as_api_gateway_passes_headers_as_sent(
+    base_url: str, headers: dict[str, str]
+) -> None:
+    address = urlsplit(base_url)
+    connection = http.client.HTTPConnection(str(address.hostname), address.port, timeout=10)
+    body = json.dumps({"currency": "EUR", "lines": []})
+    try:
+        token = {"authorization": f"Bearer {mint(ROOT, 'CUST-API-1')}"}
+        connection.request("POST", "/orders", body, {**token, **headers})
+        response = connection.getresponse()
+        status, answer = response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+    assert status == 415
+    assert [error["field"] for error in answer["errors"]] == ["Content-Type"]

@@ -250,3 +250,28 @@ def test_a_command_reads_the_same_without_its_task_token(
 def test_parse_command_refuses_what_parse_envelope_refuses(body: Any) -> None:
     with pytest.raises(InvalidCommandError):
         parse_command(body, ORDERS)
+
+
+def test_an_envelope_carries_the_correlation_id_the_saga_passed_on() -> None:
+    body = message("ConfirmOrder", correlationId="checkout-7f3a9b21")
+
+    assert parse_envelope(body, ORDERS).correlation_id == "checkout-7f3a9b21"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        pytest.param({}, id="sent-before-commands-carried-one"),
+        pytest.param({"correlationId": ""}, id="empty"),
+        pytest.param({"correlationId": None}, id="null"),
+        pytest.param({"correlationId": 42}, id="number"),
+        pytest.param({"correlationId": "x" * 201}, id="too-long"),
+    ],
+)
+def test_a_command_without_a_usable_correlation_id_is_followed_by_its_order_id(
+    fields: dict[str, Any],
+) -> None:
+    envelope = parse_envelope(message("ConfirmOrder", **fields), ORDERS)
+
+    assert envelope.command == ConfirmOrder(ORDER_ID)
+    assert envelope.correlation_id == ORDER_ID

@@ -197,6 +197,19 @@ def test_business_errors_say_what_the_business_refused() -> None:
     assert errors.OrderNotFoundError("o-9").order_id == "o-9"
 
 
+def test_an_order_is_followed_by_the_correlation_id_it_was_placed_with() -> None:
+    order = Order("o-1", "cust-1", (OrderLine("SKU-1", 1, eur(100)),), correlation_id="req-1")
+
+    assert order.correlation_id == "req-1"
+    assert OrderCreated(order).detail()["correlationId"] == "req-1"
+
+
+def test_an_order_placed_before_correlation_ids_is_followed_by_its_own_id() -> None:
+    order = Order("o-1", "cust-1", (OrderLine("SKU-1", 1, eur(100)),))
+
+    assert order.correlation_id == "o-1"
+
+
 def test_order_created_detail_is_the_order_as_json_with_its_total() -> None:
     order = Order(
         "o-1",
@@ -218,4 +231,5 @@ def test_order_created_detail_is_the_order_as_json_with_its_total() -> None:
         ],
         "total": {"amount": 2800, "currency": "EUR"},
         "createdAt": "2025-01-15T10:00:00.000Z",
+        "correlationId": "o-1",
     }

@@ -32,6 +32,10 @@ class BusDown(Exception):
     """What a publisher raises when the bus does not take the event."""
 
 
+def ids(orders: list[Order]) -> list[str]:
+    return [order.order_id for order in orders]
+
+
 def stored(order_id: str = ORDER_ID, status: OrderStatus = OrderStatus.PENDING, **kw: Any) -> Order:
     fields: dict[str, Any] = {"created_at": "2025-01-15T09:00:00.000Z", **kw}
     fields.setdefault("updated_at", fields["created_at"])
@@ -76,9 +80,31 @@ def test_placing_an_order_announces_it_once_with_its_total(
                 ],
                 "total": {"amount": 2800, "currency": "EUR"},
                 "createdAt": clock.now(),
+                "correlationId": ORDER_ID,
             },
         )
     ]
+
+
+def test_an_order_is_stored_and_announced_with_the_correlation_id_of_its_request(
+    orders: FakeOrderRepository, publisher: FakeEventPublisher, clock: FixedClock
+) -> None:
+    placed = place_order(REQUEST, ORDER_ID, orders, publisher, clock, "req-1")
+
+    assert placed.order.correlation_id == "req-1"
+    assert orders.get(ORDER_ID) == placed.order
+    assert [detail["correlationId"] for _, detail in publisher.published] == ["req-1"]
+
+
+def test_a_retried_request_keeps_the_correlation_id_of_the_request_that_stored_the_order(
+    orders: FakeOrderRepository, publisher: FakeEventPublisher, clock: FixedClock
+) -> None:
+    place_order(REQUEST, ORDER_ID, orders, publisher, clock, "req-1")
+
+    again = place_order(REQUEST, ORDER_ID, orders, publisher, clock, "req-2")
+
+    assert again.order.correlation_id == "req-1"
+    assert [detail["correlationId"] for _, detail in publisher.published] == ["req-1", "req-1"]
 
 
 class StoreWatchingPublisher(FakeEventPublisher):
@@ -129,7 +155,7 @@ def test_an_order_whose_announcement_failed_is_announced_by_the_republisher(
 
     emitted, failed = republish_pending(orders, publisher, "2025-01-15T10:05:00.000Z")
 
-    assert (emitted, failed) == ([ORDER_ID], {})
+    assert (ids(emitted), failed) == ([ORDER_ID], [])
     assert [(kind, detail["orderId"]) for kind, detail in publisher.published] == [
         ("OrderCreated", ORDER_ID)
     ]
@@ -340,7 +366,7 @@ def test_a_cancelled_pending_order_is_no_longer_republished(
     orders = FakeOrderRepository(stored())
     cancel_order(CancelOrder(ORDER_ID, "OutOfStockError"), orders, clock)
 
-    assert republish_pending(orders, publisher, "2099-01-01T00:00:00.000Z") == ([], {})
+    assert republish_pending(orders, publisher, "2099-01-01T00:00:00.000Z") == ([], [])
     assert publisher.published == []
 
 
@@ -364,12 +390,31 @@ def test_republishing_announces_only_pending_orders_created_before_the_cutoff(
 
     emitted, _ = republish_pending(orders, publisher, created_before="2025-01-15T10:00:00.000Z")
 
-    assert emitted == [
+    assert ids(emitted) == [
         "00000000-0000-4000-8000-000000000001",
         "00000000-0000-4000-8000-000000000003",
     ]
-    assert [detail["orderId"] for _, detail in publisher.published] == emitted
+    assert [detail["orderId"] for _, detail in publisher.published] == ids(emitted)
     assert {kind for kind, _ in publisher.published} == {"OrderCreated"}
+
+
+def test_republishing_announces_each_order_under_its_stored_correlation_id(
+    publisher: FakeEventPublisher,
+) -> None:
+    orders = FakeOrderRepository(
+        stored("00000000-0000-4000-8000-000000000001", correlation_id="req-1"),
+        stored("00000000-0000-4000-8000-000000000002"),
+    )
+
+    emitted, _ = republish_pending(orders, publisher, "2025-01-15T10:00:00.000Z")
+
+    assert [order.correlation_id for order in emitted] == [
+        "req-1",
+        "00000000-0000-4000-8000-000000000002",
+    ]
+    assert [detail["correlationId"] for _, detail in publisher.published] == [
+        order.correlation_id for order in emitted
+    ]
 
 
 def test_republishing_takes_at_most_the_limit_oldest_first(
@@ -384,7 +429,7 @@ def test_republishing_takes_at_most_the_limit_oldest_first(
 
     emitted, _ = republish_pending(orders, publisher, "2025-01-15T10:00:00.000Z", limit=2)
 
-    assert emitted == [
+    assert ids(emitted) == [
         "00000000-0000-4000-8000-000000000004",
         "00000000-0000-4000-8000-000000000003",
     ]
@@ -393,7 +438,7 @@ def test_republishing_takes_at_most_the_limit_oldest_first(
 def test_republishing_with_nothing_pending_publishes_nothing(
     orders: FakeOrderRepository, publisher: FakeEventPublisher
 ) -> None:
-    assert republish_pending(orders, publisher, "2025-01-15T10:00:00.000Z") == ([], {})
+    assert republish_pending(orders, publisher, "2025-01-15T10:00:00.000Z") == ([], [])
     assert publisher.published == []
 
 
@@ -416,8 +461,10 @@ def test_an_order_the_bus_refuses_does_not_keep_the_others_from_being_republishe
 
     emitted, failed = republish_pending(orders, publisher, "2025-01-15T10:00:00.000Z")
 
-    assert emitted == ["00000000-0000-4000-8000-000000000002"]
-    assert failed == {"00000000-0000-4000-8000-000000000001": refused}
+    assert ids(emitted) == ["00000000-0000-4000-8000-000000000002"]
+    assert [(order.order_id, error) for order, error in failed] == [
+        ("00000000-0000-4000-8000-000000000001", refused)
+    ]
 
 
 def test_a_bus_outage_while_republishing_is_reported_and_the_order_stays_pending() -> None:
@@ -428,7 +475,10 @@ def test_a_bus_outage_while_republishing_is_reported_and_the_order_stays_pending
         orders, FakeEventPublisher(fail_with=outage), "2099-01-01T00:00:00Z"
     )
 
-    assert (emitted, failed) == ([], {ORDER_ID: outage})
+    assert (emitted, [(order.order_id, error) for order, error in failed]) == (
+        [],
+        [(ORDER_ID, outage)],
+    )
     still = orders.get(ORDER_ID)
     assert still is not None
     assert still.status is OrderStatus.PENDING
@@ -440,7 +490,7 @@ def test_a_claimed_order_is_not_republished(
     orders = FakeOrderRepository(stored())
     assert orders.claim(ORDER_ID, "arn:execution:1", clock.now())
 
-    assert republish_pending(orders, publisher, "2099-01-01T00:00:00.000Z") == ([], {})
+    assert republish_pending(orders, publisher, "2099-01-01T00:00:00.000Z") == ([], [])
     claimed = orders.get(ORDER_ID)
     assert claimed == replace(
         stored(), status=OrderStatus.RUNNING, execution_id="arn:execution:1", updated_at=clock.now()

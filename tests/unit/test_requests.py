@@ -426,6 +426,66 @@ def test_a_body_that_is_not_a_json_object_is_refused_as_a_whole(
     assert message in errors[0].message
 
 
+VALID_TEXT = json.dumps(valid_body())
+
+
+@pytest.mark.parametrize(
+    ("raw", "fields"),
+    [
+        pytest.param(
+            VALID_TEXT.replace('"currency": "EUR"', '"currency": "EUR", "currency": "USD"'),
+            ["currency"],
+            id="top-level",
+        ),
+        pytest.param(
+            VALID_TEXT.replace('"currency": "EUR"', '"currency": "EUR", "currency": "EUR"'),
+            ["currency"],
+            id="same-value-twice",
+        ),
+        pytest.param(
+            VALID_TEXT.replace('"sku": "SKU-1"', '"sku": "SKU-1", "sku": "SKU-2"'),
+            ["lines[0].sku"],
+            id="inside-a-line",
+        ),
+        pytest.param(
+            VALID_TEXT[:-1] + ', "note": {"a": [1, {"b": 1, "b": 2}]}}',
+            ["note.a[1].b"],
+            id="deep-inside-an-unknown-field",
+        ),
+        pytest.param(
+            VALID_TEXT.replace('"sku": "SKU-1"', '"sku": "SKU-1", "sku": "SKU-1"').replace(
+                '"currency": "EUR"', '"currency": "EUR", "currency": "USD"'
+            ),
+            ["currency", "lines[0].sku"],
+            id="every-repeat-in-document-order",
+        ),
+    ],
+)
+def test_a_key_repeated_in_any_object_of_the_body_is_refused_naming_its_path(
+    raw: str, fields: list[str]
+) -> None:
+    errors = field_errors(raw)
+
+    assert [error.field for error in errors] == fields
+    assert {error.message for error in errors} == {"appears more than once"}
+
+
+def test_the_same_key_in_two_different_objects_is_no_repeat() -> None:
+    body = valid_body()
+    body["lines"].append({"sku": "SKU-2", "quantity": 1, "unitPrice": "1.00"})
+
+    command = parse_place_order(json.dumps(body), CALLER)
+
+    assert [line.sku for line in command.lines] == ["SKU-1", "SKU-2"]
+
+
+def test_a_key_repeated_deep_inside_the_body_is_named_by_its_full_path() -> None:
+    depth = 800
+    raw = '{"x": ' + "[" * depth + '{"k": 1, "k": 2}' + "]" * depth + "}"
+
+    assert field_errors(raw) == [FieldError("x" + "[0]" * depth + ".k", "appears more than once")]
+
+
 def test_a_body_exactly_at_the_size_limit_is_read() -> None:
     body = valid_body()
     text = json.dumps(body)

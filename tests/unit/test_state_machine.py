@@ -282,6 +282,15 @@ def heartbeat_problems(name: str, state: State, machine: Machine) -> list[str]:
     return []
 
 
+def correlation_problems(name: str, state: State, machine: Machine) -> list[str]:
+    if not is_callback(state):
+        return []
+    body = state.get("Parameters", {}).get("MessageBody", {})
+    if body.get("correlationId.$") != "$.correlationId":
+        return [f"{name!r}: its command must carry the order's correlation id ($.correlationId)"]
+    return []
+
+
 def retry_problems(name: str, state: State, machine: Machine) -> list[str]:
     problems = []
     for index, retrier in enumerate(state.get("Retry", [])):
@@ -422,6 +431,13 @@ def test_every_callback_task_has_a_heartbeat_shorter_than_its_timeout(name: str)
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.parametrize("name", CALLBACK_TASKS)
+def test_every_command_the_saga_sends_carries_the_orders_correlation_id(name: str) -> None:
+    state, machine = find(ASL, name)
+    problems = correlation_problems(name, state, machine)
+    assert not problems, "\n".join(problems)
+
+
 @pytest.mark.parametrize("name", STATES_WITH_RETRY)
 def test_retriers_name_only_transient_service_or_states_errors(name: str) -> None:
     state, machine = find(ASL, name)
@@ -551,6 +567,12 @@ BREAKS = [
         _drop(["States", "Reserve inventory", "HeartbeatSeconds"]),
         "'Reserve inventory': waits for a task token, so it needs HeartbeatSeconds",
         id="a callback task without a heartbeat",
+    ),
+    pytest.param(
+        _on_every_state(correlation_problems),
+        _drop(["States", "Release inventory", "Parameters", "MessageBody", "correlationId.$"]),
+        "'Release inventory': its command must carry the order's correlation id",
+        id="a command without the correlation id",
     ),
     pytest.param(
         _on_every_state(retry_problems),

@@ -28,6 +28,7 @@ def order_to_item(order: Order) -> dict[str, Any]:
         "status": order.status.value,
         "createdAt": order.created_at,
         "updatedAt": order.updated_at,
+        "correlationId": order.correlation_id,
     }
     if order.status is OrderStatus.PENDING:
         item["pending"] = PENDING_MARK
@@ -54,6 +55,7 @@ def item_to_order(item: dict[str, Any]) -> Order:
         created_at=str(item.get("createdAt", "")),
         updated_at=str(item.get("updatedAt", "")),
         execution_id=item.get("executionId"),
+        correlation_id=str(item.get("correlationId", "")),
     )
 
 

@@ -74,6 +74,13 @@ class Envelope:
 
     command: Command
     task_token: str
+    # The id that follows the order from the API request through the saga, for the logs.
+    correlation_id: str = ""
+
+    def __post_init__(self) -> None:
+        # A command sent before commands carried one is followed by its order id.
+        if not self.correlation_id:
+            object.__setattr__(self, "correlation_id", self.command.order_id)
 
     @property
     def action(self) -> str:
@@ -160,4 +167,12 @@ def parse_command(body: Any, accepted: frozenset[str]) -> Command:
 def parse_envelope(body: Any, accepted: frozenset[str]) -> Envelope:
     """Read one queue message body as an Envelope for a worker that accepts `accepted`."""
     command = parse_command(body, accepted)
-    return Envelope(command=command, task_token=_text(body, "taskToken", 4096))
+    correlation_id = body.get("correlationId")
+    return Envelope(
+        command=command,
+        task_token=_text(body, "taskToken", 4096),
+        # A malformed one costs the logs their link to the request, never the command.
+        correlation_id=correlation_id
+        if isinstance(correlation_id, str) and len(correlation_id) <= 200
+        else "",
+    )

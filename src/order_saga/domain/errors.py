@@ -13,6 +13,7 @@ OrderSagaError
 │   └── ParticipantUnavailableError
 ├── InvalidCommandError          a message that is not a command (a poison message)
 ├── ValidationError              a request that breaks the API contract (HTTP 400)
+│   └── UnsupportedMediaTypeError  a body in a format the API does not read (HTTP 415)
 ├── IdempotencyKeyReusedError    the same Idempotency-Key with another body (HTTP 409)
 ├── NotAuthenticatedError        no usable caller identity from the API's authorizer (HTTP 401)
 ├── CustomerMismatchError        a body that names another customer than the caller (HTTP 403)
@@ -86,6 +87,10 @@ class ValidationError(OrderSagaError):
     def __init__(self, errors: list[FieldError]) -> None:
         self.errors = errors
         super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+
+
+class UnsupportedMediaTypeError(ValidationError):
+    """A request whose Content-Type is not JSON: refused before its body is read."""
 
 
 class IdempotencyKeyReusedError(OrderSagaError):

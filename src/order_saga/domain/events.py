@@ -29,4 +29,5 @@ class OrderCreated:
             ],
             "total": {"amount": order.total.amount, "currency": order.currency},
             "createdAt": order.created_at,
+            "correlationId": order.correlation_id,
         }

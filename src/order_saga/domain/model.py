@@ -97,6 +97,13 @@ class Order:
     created_at: str = ""
     updated_at: str = ""
     execution_id: str | None = None
+    # The id that follows the order through its logs, from the request that placed it.
+    correlation_id: str = ""
+
+    def __post_init__(self) -> None:
+        # An order placed before correlation ids existed is followed by its own id.
+        if not self.correlation_id:
+            object.__setattr__(self, "correlation_id", self.order_id)
 
     @property
     def currency(self) -> str:

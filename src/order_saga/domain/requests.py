@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -28,6 +29,41 @@ class PlaceOrder:
     lines: tuple[OrderLine, ...]
 
 
+class _JsonObject(dict[str, Any]):
+    """A decoded JSON object that remembers the keys it held more than once."""
+
+    repeated: tuple[str, ...] = ()
+
+    @classmethod
+    def from_pairs(cls, pairs: list[tuple[str, Any]]) -> _JsonObject:
+        decoded = cls(pairs)
+        if len(decoded) < len(pairs):
+            counts = Counter(key for key, _ in pairs)
+            decoded.repeated = tuple(key for key, count in counts.items() if count > 1)
+        return decoded
+
+
+def _repeated_keys(body: Any) -> list[FieldError]:
+    """Every key an object of the body repeats, named by its path, in document order."""
+    errors: list[FieldError] = []
+    # A stack, not recursion: a body nested almost to the decoder's limit must not overflow here.
+    pending: list[tuple[str, Any]] = [("", body)]
+    while pending:
+        where, value = pending.pop()
+        if isinstance(value, _JsonObject):
+            errors.extend(
+                FieldError(f"{where}.{key}" if where else key, "appears more than once")
+                for key in value.repeated
+            )
+            children = [(f"{where}.{key}" if where else key, item) for key, item in value.items()]
+        elif isinstance(value, list):
+            children = [(f"{where}[{index}]", item) for index, item in enumerate(value)]
+        else:
+            continue
+        pending.extend(reversed(children))
+    return errors
+
+
 def _decode(raw: str | bytes | None) -> Any:
     if raw is None or raw == "" or raw == b"":
         raise ValidationError([FieldError("body", "is required")])
@@ -36,9 +72,14 @@ def _decode(raw: str | bytes | None) -> Any:
     if size > MAX_BODY_BYTES:
         raise ValidationError([FieldError("body", f"is {size} bytes, more than {MAX_BODY_BYTES}")])
     try:
-        return json.loads(raw, parse_float=Decimal)
+        body = json.loads(raw, parse_float=Decimal, object_pairs_hook=_JsonObject.from_pairs)
     except (ValueError, RecursionError) as exc:
         raise ValidationError([FieldError("body", "is not valid JSON")]) from exc
+    # json keeps the last of two equal keys; another parser may keep the first: refuse both.
+    repeated = _repeated_keys(body)
+    if repeated:
+        raise ValidationError(repeated)
+    return body
 
 
 def _currency(value: Any, errors: list[FieldError]) -> tuple[str, int] | None:

@@ -8,9 +8,18 @@ import json
 import re
 from typing import Any
 
-from order_saga.domain.errors import FieldError, NotAuthenticatedError, ValidationError
+from order_saga.domain.errors import (
+    FieldError,
+    NotAuthenticatedError,
+    UnsupportedMediaTypeError,
+    ValidationError,
+)
 from order_saga.domain.model import Order
 
+# application/json, or a JSON type with a name of its own such as application/merge-patch+json.
+JSON_MEDIA_TYPE = re.compile(r"application/(?:[a-z0-9][a-z0-9!#$&^_.+-]*\+)?json\Z")
+# A caller's X-Correlation-Id is used only when it is a token a log search can take as it is.
+CORRELATION_ID = re.compile(r"^[\x21-\x7e]{1,128}\Z")
 # What a customer id taken from an identity may look like: a JWT subject, a Cognito identity
 # id or an IAM principal's ARN all fit; control characters and blanks never do.
 CALLER_ID = re.compile(r"^[\x21-\x7e]{1,256}\Z")
@@ -54,18 +63,51 @@ def caller_of(event: dict[str, Any], claim: str) -> str:
     return value
 
 
-def respond(status: int, body: dict[str, Any]) -> dict[str, Any]:
+def caller_correlation_id(event: dict[str, Any]) -> str | None:
+    """The caller's X-Correlation-Id when it is 1-128 printable ASCII characters, else None."""
+    value = header(event, "X-Correlation-Id")
+    return value if value is not None and CORRELATION_ID.match(value) else None
+
+
+def request_id(event: dict[str, Any]) -> str:
+    """The id API Gateway gave the request."""
+    return str((event.get("requestContext") or {}).get("requestId") or "")
+
+
+def require_json(event: dict[str, Any]) -> None:
+    """Refuse (415) a request that does not say its body is JSON in UTF-8, or says nothing."""
+    content_type = header(event, "Content-Type")
+    if content_type is None:
+        raise UnsupportedMediaTypeError(
+            [FieldError("Content-Type", "is required: application/json")]
+        )
+    media_type, *parameters = content_type.split(";")
+    charset = "utf-8"
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    if not JSON_MEDIA_TYPE.match(media_type.strip().lower()) or charset != "utf-8":
+        raise UnsupportedMediaTypeError(
+            [FieldError("Content-Type", "must be application/json or application/*+json, UTF-8")]
+        )
+
+
+def respond(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     return {
         "statusCode": status,
-        "headers": {"content-type": "application/json"},
+        "headers": {"content-type": "application/json", **(headers or {})},
         "body": json.dumps(body),
     }
 
 
 def invalid(error: ValidationError) -> dict[str, Any]:
-    return respond(
-        400, {"message": "invalid request", "errors": [e.to_dict() for e in error.errors]}
-    )
+    errors = [e.to_dict() for e in error.errors]
+    if isinstance(error, UnsupportedMediaTypeError):
+        return respond(415, {"message": "unsupported media type", "errors": errors})
+    return respond(400, {"message": "invalid request", "errors": errors})
 
 
 def unauthorized() -> dict[str, Any]:

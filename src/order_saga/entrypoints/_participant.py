@@ -101,7 +101,9 @@ class ParticipantWorker:
             self.logger.error("poison message %s: %s", record.message_id, exc)
             self.metrics.add_metric(name="PoisonMessages", unit=MetricUnit.Count, value=1)
             raise InvalidCommandError(str(exc)) from exc
+        # This record's keys only: the next record of the batch is another order's.
         self.logger.append_keys(order_id=envelope.order_id, action=envelope.action)
+        self.logger.set_correlation_id(envelope.correlation_id)
         # The idempotency record holds the command's result, never its task token.
         body = {key: value for key, value in message.items() if key != "taskToken"}
         try:
@@ -117,7 +119,7 @@ class ParticipantWorker:
                 name=f"{envelope.action}{outcome}", unit=MetricUnit.Count, value=1
             )
         finally:
-            self.logger.remove_keys(["order_id", "action"])
+            self.logger.remove_keys(["order_id", "action", "correlation_id"])
         return outcome
 
     def _log_unexpected(self, exc: Exception) -> None:

@@ -26,11 +26,14 @@ from order_saga.domain.errors import (
 from order_saga.domain.requests import PlaceOrder, check_idempotency_key, parse_place_order
 from order_saga.entrypoints._http import (
     body_of,
+    caller_correlation_id,
     caller_of,
     forbidden,
     header,
     internal_error,
     invalid,
+    request_id,
+    require_json,
     respond,
     unauthorized,
 )
@@ -48,45 +51,62 @@ idempotency = IdempotencyConfig(
 persistence = DynamoDBPersistenceLayer(table_name=container.settings.idempotency_table)
 
 
-def place(command: PlaceOrder) -> dict[str, Any]:
+def correlate(event: dict[str, Any]) -> str:
+    """Log this request under the caller's X-Correlation-Id, else under its API Gateway id."""
+    correlation_id = caller_correlation_id(event) or request_id(event)
+    logger.set_correlation_id(correlation_id)
+    if header(event, "X-Correlation-Id") not in (None, correlation_id):
+        logger.warning("X-Correlation-Id ignored: it is not 1-128 printable ASCII characters")
+    return correlation_id
+
+
+def place(command: PlaceOrder, correlation_id: str) -> dict[str, Any]:
+    order_id = container.order_ids.new_id()
+    logger.append_keys(order_id=order_id)
     placed = place_order(
-        command,
-        container.order_ids.new_id(),
-        container.orders,
-        container.publisher,
-        container.clock,
+        command, order_id, container.orders, container.publisher, container.clock, correlation_id
     )
-    logger.append_keys(order_id=placed.order.order_id)
+    # A retried request is logged, and answered, under the id the stored order follows.
+    logger.set_correlation_id(placed.order.correlation_id)
     if placed.emit_error is not None:
         logger.error(
             "OrderCreated not emitted; the republisher will retry", exc_info=placed.emit_error
         )
         metrics.add_metric(name="OrderCreatedNotEmitted", unit=MetricUnit.Count, value=1)
+    logger.info("order %s accepted (%s)", order_id, placed.order.status.value)
     metrics.add_metric(name="OrdersAccepted", unit=MetricUnit.Count, value=1)
-    return respond(202, {"orderId": placed.order.order_id, "status": placed.order.status.value})
+    return respond(
+        202,
+        {"orderId": order_id, "status": placed.order.status.value},
+        {"x-correlation-id": placed.order.correlation_id},
+    )
 
 
 @idempotent_function(
     data_keyword_argument="request", persistence_store=persistence, config=idempotency
 )
-def place_once(request: dict[str, Any], command: PlaceOrder) -> dict[str, Any]:
+def place_once(
+    request: dict[str, Any], command: PlaceOrder, correlation_id: str
+) -> dict[str, Any]:
     """The first response for `request` is stored; a repeat with the same body gets it back."""
-    return place(command)
+    return place(command, correlation_id)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
+    correlation_id = correlate(event)
     try:
         customer_id = caller_of(event, container.settings.customer_id_claim)
+        require_json(event)
         body = body_of(event)
         command = parse_place_order(body, customer_id)
         key = header(event, "Idempotency-Key")
         if key is None:
-            return place(command)
+            return place(command, correlation_id)
         request = {"caller": customer_id, "key": check_idempotency_key(key), "body": body}
-        return place_once(request=request, command=command)
+        return place_once(request=request, command=command, correlation_id=correlation_id)
     except NotAuthenticatedError:
         return unauthorized()
     except CustomerMismatchError:

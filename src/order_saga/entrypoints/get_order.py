@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from order_saga.bootstrap import order_reader_container
@@ -25,7 +26,9 @@ logger = Logger()
 container = order_reader_container()
 
 
-@logger.inject_lambda_context(correlation_id_path="pathParameters.orderId")
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
+)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         customer_id = caller_of(event, container.settings.customer_id_claim)

@@ -10,6 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from order_saga.bootstrap import republisher_container
+from order_saga.domain.model import Order
 from order_saga.service_layer.orders import republish_pending
 
 # An order still PENDING this long after it was created lost its OrderCreated (or its start).
@@ -33,22 +34,27 @@ def fired_at(event: dict[str, Any]) -> datetime:
         return datetime.now(UTC)
 
 
-@logger.inject_lambda_context
+def log_keys(order: Order) -> dict[str, str]:
+    """One order's keys on a line of a run that handles many: its id and its correlation id."""
+    return {"order_id": order.order_id, "correlation_id": order.correlation_id}
+
+
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     cutoff = (fired_at(event) - GRACE).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     emitted, failed = republish_pending(container.orders, container.publisher, cutoff)
-    for order_id in emitted:
-        logger.warning("OrderCreated emitted again for %s", order_id, extra={"order_id": order_id})
-    for order_id, error in failed.items():
+    for order in emitted:
+        logger.warning("OrderCreated emitted again for %s", order.order_id, extra=log_keys(order))
+    for order, error in failed:
         logger.error(
             "OrderCreated not emitted again for %s",
-            order_id,
-            extra={"order_id": order_id},
+            order.order_id,
+            extra=log_keys(order),
             exc_info=error,
         )
     metrics.add_metric(name="OrdersRepublished", unit=MetricUnit.Count, value=len(emitted))
     if failed:
         # A failed run shows in the function's Errors metric; the next schedule tries again.
         raise RepublishFailedError(f"{len(failed)} order(s) could not be emitted again")
-    return {"republished": emitted}
+    return {"republished": [order.order_id for order in emitted]}

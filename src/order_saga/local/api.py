@@ -76,6 +76,8 @@ class LocalApi:
                 headers_out = {**JSON, "www-authenticate": challenge}
                 return 401, headers_out, json.dumps({"message": "Unauthorized"})
             event = http_event(method, path, body, headers, match.groupdict() or None, identity)
+            # API Gateway passes the client's headers as sent: a missing Content-Type stays missing.
+            event["headers"] = headers
             event["routeKey"] = f"{route.method} {route.path}"
             try:
                 response = self.cloud.invoke(route.function, event)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import logging
 import os
 import sys
 import threading
@@ -123,8 +124,17 @@ class LambdaRuntime:
             module_name, _, attribute = spec.handler.rpartition(".")
             saved = dict(os.environ)
             os.environ.update(self._environment(spec))
+            # A stream bound at import (Powertools' log handler) must be the function's log even
+            # when something else holds sys.stdout now, as pytest's capture does between tests.
+            saved_stdout, sys.stdout = sys.stdout, self.logs
             try:
                 sys.modules.pop(module_name, None)
+                # Powertools names its logger after POWERTOOLS_SERVICE_NAME, which functions may
+                # share; in Lambda each function logs from a process of its own, so here each
+                # function gets a logger of its own and its keys never reach another's lines.
+                service = spec.environment.get("POWERTOOLS_SERVICE_NAME")
+                if service:
+                    logging.Logger.manager.loggerDict.pop(service, None)
                 module = importlib.import_module(module_name)
             except ModuleNotFoundError as exc:
                 raise HandlerError(
@@ -133,6 +143,7 @@ class LambdaRuntime:
                     f"cannot import {module_name}: {exc}",
                 ) from exc
             finally:
+                sys.stdout = saved_stdout
                 os.environ.clear()
                 os.environ.update(saved)
             handler = getattr(module, attribute, None)

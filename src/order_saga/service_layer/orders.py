@@ -26,6 +26,7 @@ def place_order(
     orders: OrderRepository,
     publisher: EventPublisher,
     clock: Clock,
+    correlation_id: str = "",
 ) -> PlacedOrder:
     """Store the order PENDING, then announce it; a failed announcement is left to the republisher.
 
@@ -34,11 +35,19 @@ def place_order(
     (a retried request) is announced again, which the saga's claim makes harmless.
     """
     now = clock.now()
-    order = Order(order_id, command.customer_id, command.lines, created_at=now, updated_at=now)
+    order = Order(
+        order_id,
+        command.customer_id,
+        command.lines,
+        created_at=now,
+        updated_at=now,
+        correlation_id=correlation_id,
+    )
     if not orders.add(order):
         existing = orders.get(order_id)
         if existing is None:
             raise OrderNotFoundError(order_id)
+        # A retried request follows the order under the correlation id that stored it.
         order = existing
         if order.status is not OrderStatus.PENDING:
             return PlacedOrder(order)
@@ -69,18 +78,18 @@ def cancel_order(command: CancelOrder, orders: OrderRepository, clock: Clock) ->
 
 def republish_pending(
     orders: OrderRepository, publisher: EventPublisher, created_before: str, limit: int = 100
-) -> tuple[list[str], dict[str, Exception]]:
-    """Emit OrderCreated again for orders no saga claimed: the ids emitted, and those that failed.
+) -> tuple[list[Order], list[tuple[Order, Exception]]]:
+    """Emit OrderCreated again for orders no saga claimed: those emitted, and those that failed.
 
     One order the bus refuses does not keep the others from being emitted.
     """
-    emitted: list[str] = []
-    failed: dict[str, Exception] = {}
+    emitted: list[Order] = []
+    failed: list[tuple[Order, Exception]] = []
     for order in orders.pending_before(created_before, limit):
         try:
             publisher.publish(OrderCreated.detail_type, OrderCreated(order).detail())
         except Exception as exc:  # noqa: BLE001 - reported to the caller, who fails the run
-            failed[order.order_id] = exc
+            failed.append((order, exc))
             continue
-        emitted.append(order.order_id)
+        emitted.append(order)
     return emitted, failed
