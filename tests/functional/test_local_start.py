@@ -19,6 +19,7 @@ import pytest
 
 from order_saga.local.api import ApiServer
 from order_saga.local.identity import mint
+from order_saga.local.stack import StackUnreachableError, connect
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -156,3 +157,36 @@ def test_three_hundred_concurrent_clients_are_all_answered(started: dict[str, st
     assert statuses == [404] * 300
     # Loopback rarely shows it, but a short listen backlog resets clients under a burst.
     assert ApiServer.request_queue_size >= 300
+
+
+def test_an_operator_tool_reaches_the_local_stack_by_its_endpoint(started: dict[str, str]) -> None:
+    stack = connect(None, None, started["AwsEndpointUrl"], ROOT)
+
+    assert stack.outputs == started
+    assert started["OrdersTableName"] in stack.client("dynamodb").list_tables()["TableNames"]
+
+
+def test_a_local_endpoint_that_is_not_the_running_one_is_refused_in_one_line(
+        started: dict[str, str]) -> None:
+    with pytest.raises(StackUnreachableError, match="describes the local cloud at"):
+        connect(None, None, "http://127.0.0.1:1", ROOT)
+
+
+@pytest.mark.parametrize(("environment", "message"), [
+    pytest.param({}, "no AWS region", id="no-region"),
+    pytest.param({"AWS_DEFAULT_REGION": "eu-west-1"}, "no AWS credentials", id="no-credentials"),
+])
+def test_a_stack_on_aws_without_a_region_or_credentials_is_refused_in_one_line(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, environment: dict[str, str],
+        message: str) -> None:
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                 "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+
+    with pytest.raises(StackUnreachableError, match=message):
+        connect("order-saga-dev", None, None, ROOT)

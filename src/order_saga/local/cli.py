@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from order_saga.local.operator import table
+
 DEFAULT_CLOCK_SCALE = 0.01
 DEFAULT_AWS_PORT = 4566
 
@@ -88,17 +90,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [
-        max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)
-    ]
-    lines = [
-        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip()
-        for row in [headers, ["-" * w for w in widths], *rows]
-    ]
-    return "\n".join(lines)
-
-
 def _amount(minor_units: int, result: dict[str, Any]) -> str:
     from order_saga.domain.model import Money
 
@@ -116,19 +107,19 @@ def _print_demo(result: dict[str, Any]) -> None:
         ]
         for o in result["orders"]
     ]
-    print(_table(["order", "scenario", "status", "reason", "saga path"], rows))
+    print(table(["order", "scenario", "status", "reason", "saga path"], rows))
     print()
     before, after = result["before"], result["after"]
     stock_rows = [
         [sku, str(before["stock"][sku]), str(after["stock"][sku])] for sku in before["stock"]
     ]
-    print(_table(["sku", "stock before", "stock after"], stock_rows))
+    print(table(["sku", "stock before", "stock after"], stock_rows))
     print()
     money_rows = [
         [c, _amount(before["balances"][c], result), _amount(after["balances"][c], result)]
         for c in before["balances"]
     ]
-    print(_table(["customer", "balance before", "balance after"], money_rows))
+    print(table(["customer", "balance before", "balance after"], money_rows))
     print()
     print(
         f"{len(rows)} sagas in {result['elapsedSeconds']:.2f} s "
