@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from typing import Any
 
 from order_saga.local.stack import Stack, connect
@@ -45,15 +46,37 @@ def confirm(question: str, assume_yes: bool) -> bool:
     return answer.strip().lower() in {"y", "yes"}
 
 
-def table(headers: list[str], rows: list[list[str]]) -> str:
-    """Columns padded to their widest cell, under a rule."""
+def _wrap(text: str, room: int, separator: str = " > ") -> list[str]:
+    """Lines of at most `room` characters, broken after a separator rather than inside a name."""
+    if separator not in text:
+        return textwrap.wrap(text, room, break_on_hyphens=False) or [""]
+    lines: list[str] = []
+    current = ""
+    for part in text.split(separator):
+        candidate = f"{current}{separator}{part}" if current else part
+        if current and len(candidate) > room:
+            lines.append(current + separator.rstrip())
+            current = part
+        else:
+            current = candidate
+    return [*lines, current]
+
+
+def table(headers: list[str], rows: list[list[str]], width: int = 100) -> str:
+    """Columns padded to their widest cell, under a rule; the last column wraps to fit `width`."""
     widths = [
         max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)
     ]
-    lines = [
-        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip()
-        for row in [headers, ["-" * w for w in widths], *rows]
-    ]
+    indent = sum(widths[:-1]) + 2 * (len(widths) - 1)
+    room = max(width - indent, 20)
+    widths[-1] = min(widths[-1], room)
+    lines = []
+    for row in [headers, ["-" * w for w in widths], *rows]:
+        *first, last = [str(cell) for cell in row]
+        wrapped = _wrap(last, room)
+        head = "  ".join(cell.ljust(w) for cell, w in zip(first, widths, strict=False))
+        lines.append(f"{head}  {wrapped[0]}".rstrip() if first else wrapped[0])
+        lines.extend(" " * indent + more for more in wrapped[1:])
     return "\n".join(lines)
 
 
