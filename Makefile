@@ -27,7 +27,10 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
+	@echo "installing order-saga and its test tools into $(VENV) (the first time takes a minute)"
+	set -o pipefail; \
+	$(VENV)/bin/python -m pip install --progress-bar off --disable-pip-version-check -e '.[test]' \
+	  | { grep -E '^(Collecting|Successfully installed)' || true; }
 	touch $@
 
 $(TOOLS)/bin/python:
@@ -71,8 +74,12 @@ build: $(TOOLS_STAMP) ## sam build into .aws-sam/ (needs a python3.13 interprete
 	echo "sam build with $$py"; \
 	PATH="$$(dirname "$$py"):$$PATH" $(SAM) build --config-env $(ENV)
 
-deploy: build ## sam deploy for ENV (guided when samconfig.toml has no deploy parameters for it)
-	@if grep -q '^\[$(ENV)\.deploy\.parameters\]' samconfig.toml; then \
+deploy: build ## sam deploy for ENV (guided when samconfig.toml has no deploy parameters or no region is set)
+	@region="$$($(TOOLS)/bin/python -c 'import boto3; print(boto3.session.Session().region_name or "")')"; \
+	if [ -z "$$region" ] && ! grep -A8 '^\[$(ENV)\.deploy\.parameters\]' samconfig.toml | grep -q '^region'; then \
+	  echo "no AWS region (AWS_REGION, a profile's region or samconfig.toml): sam deploy --guided"; \
+	  $(SAM) deploy --guided --config-env $(ENV); \
+	elif grep -q '^\[$(ENV)\.deploy\.parameters\]' samconfig.toml; then \
 	  echo "$(SAM) deploy --config-env $(ENV)"; \
 	  $(SAM) deploy --config-env $(ENV); \
 	else \

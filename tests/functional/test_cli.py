@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from order_saga.local.cli import _print_demo, main
+from order_saga.local.cli import _print_demo, main, parameter_overrides
 
 from .test_events import EVENTS, ROOT, check_response, function_for
 
@@ -26,6 +26,70 @@ def test_local_invoke_prints_the_handler_response_for_each_sample(
     out = capsys.readouterr().out
     assert status == 0
     check_response(path, json.loads(path.read_text()), json.loads(out))
+
+
+def test_local_invoke_shows_the_functions_log_on_stderr_and_only_its_result_on_stdout(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    event = ROOT / "events" / "inventory-worker-batch-with-poison.json"
+
+    status = main(["--root", str(ROOT), "local", "invoke", "InventoryWorkerFunction", "-e",
+                   str(event)])
+
+    captured = capsys.readouterr()
+    assert status == 0
+    assert set(json.loads(captured.out)) == {"batchItemFailures"}
+    log = captured.err.splitlines()
+    assert any("settled as OutOfStockError" in line for line in log), log
+    assert any("poison message" in line for line in log), log
+    assert all(line.startswith("[InventoryWorkerFunction] ") for line in log), log
+
+
+def test_local_invoke_takes_sams_env_vars_file_for_declared_variables_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    overrides = tmp_path / "env.json"
+    overrides.write_text(json.dumps({
+        "Parameters": {"NOT_DECLARED": "x"},
+        "InventoryWorkerFunction": {"POWERTOOLS_LOG_LEVEL": "ERROR"},
+    }))
+    event = ROOT / "events" / "inventory-worker-batch-with-poison.json"
+
+    status = main(["--root", str(ROOT), "local", "invoke", "InventoryWorkerFunction", "-e",
+                   str(event), "--env-vars", str(overrides)])
+
+    log = capsys.readouterr().err.splitlines()
+    assert status == 0
+    assert "not declared by InventoryWorkerFunction, ignored: NOT_DECLARED" in log
+    levels = {json.loads(line.split("] ", 1)[1]).get("level") for line in log if "] {" in line}
+    assert levels <= {"ERROR", None}, log
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Stage=dev LogRetentionDays=7", {"Stage": "dev", "LogRetentionDays": "7"}),
+        ("ParameterKey=Stage,ParameterValue=dev", {"Stage": "dev"}),
+        ("JwtIssuer='https://a b' Stage=x", {"JwtIssuer": "https://a b", "Stage": "x"}),
+        ("", {}),
+    ],
+)
+def test_parameter_overrides_are_read_in_both_of_sams_forms(
+    text: str, expected: dict[str, str]
+) -> None:
+    assert parameter_overrides(text) == expected
+
+
+def test_local_invoke_deploys_with_the_parameter_overrides(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    event = ROOT / "events" / "get-order-valid.json"
+
+    status = main(["--root", str(ROOT), "local", "invoke", "GetOrderFunction", "-e", str(event),
+                   "--parameter-overrides", "Stage=qa NoSuchParameter=1"])
+
+    assert status == 2
+    assert "NoSuchParameter" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,19 @@ def _parser() -> argparse.ArgumentParser:
     invoke.add_argument("function", metavar="FUNCTION", help="logical id, e.g. CreateOrderFunction")
     invoke.add_argument(
         "-e", "--event", required=True, help="event file, e.g. events/create-order-valid.json"
+    )
+    invoke.add_argument(
+        "-n",
+        "--env-vars",
+        metavar="FILE",
+        help='JSON of environment overrides, as sam takes it: {"Parameters": {...}, '
+        '"FunctionLogicalId": {...}}',
+    )
+    invoke.add_argument(
+        "--parameter-overrides",
+        metavar="OVERRIDES",
+        help="template parameters, as sam takes them: 'Stage=dev LogRetentionDays=7' or "
+        "'ParameterKey=Stage,ParameterValue=dev'",
     )
     api = local_commands.add_parser(
         "start",
@@ -151,15 +166,53 @@ def _read_event(path: str) -> Any:
         raise UsageError(f"event file {path} is not valid JSON: {exc}") from exc
 
 
+def parameter_overrides(text: str | None) -> dict[str, str]:
+    """`Key=Value` or `ParameterKey=Key,ParameterValue=Value` pairs, as sam takes them."""
+    overrides: dict[str, str] = {}
+    try:
+        pairs = shlex.split(text or "")
+    except ValueError as exc:
+        raise UsageError(f"--parameter-overrides cannot be read: {exc}") from exc
+    for pair in pairs:
+        named = re.fullmatch(r"ParameterKey=([^,]+),ParameterValue=(.*)", pair)
+        key, separator, value = (
+            (named.group(1), "=", named.group(2)) if named else (pair.partition("="))
+        )
+        if not separator or not key:
+            raise UsageError(f"--parameter-overrides: {pair!r} is not Key=Value")
+        overrides[key] = value
+    return overrides
+
+
+def _env_vars(path: str | None, cloud: Any, function: str) -> None:
+    """Apply sam's --env-vars file to the function: only variables its template declares."""
+    if path is None:
+        return
+    overrides = _read_event(path)
+    if not isinstance(overrides, dict) or not all(isinstance(v, dict) for v in overrides.values()):
+        raise UsageError(f"{path} must map Parameters or function ids to objects of variables")
+    spec = cloud.deployment.function_by_name_or_id(function)
+    wanted = {**overrides.get("Parameters", {}), **overrides.get(spec.logical_id, {})}
+    ignored = sorted(set(wanted) - set(spec.environment))
+    if ignored:
+        print(f"not declared by {spec.logical_id}, ignored: {', '.join(ignored)}", file=sys.stderr)
+    spec.environment.update({k: str(v) for k, v in wanted.items() if k in spec.environment})
+
+
 def _invoke(args: argparse.Namespace) -> int:
     from order_saga.local.cloud import LocalCloud
     from order_saga.local.runtime import HandlerError
 
     event = _read_event(args.event)
-    with LocalCloud(args.root) as cloud:
+    parameters = parameter_overrides(args.parameter_overrides)
+    with LocalCloud(args.root, parameters=parameters) as cloud:
         if cloud.deployment.function_by_name_or_id(args.function) is None:
             known = ", ".join(sorted(cloud.deployment.functions))
             raise UsageError(f"unknown function {args.function!r}; the template has {known}")
+        _env_vars(args.env_vars, cloud, args.function)
+        if cloud.runtime is not None:
+            # As sam local invoke: the function's log on stderr, its result alone on stdout.
+            cloud.runtime.logs.echo = sys.stderr
         try:
             response = cloud.invoke(args.function, event)
         except HandlerError as exc:
@@ -217,8 +270,7 @@ def _print_routes(cloud: Any, api_url: str, endpoint_url: str) -> None:
             route.authorization, f"{route.authorization}: refused locally"
         )
         print(
-            f"  {route.method:6} {api_url}{route.path}  -> {route.function}"
-            f"  ({check})",
+            f"  {route.method:6} {api_url}{route.path}  -> {route.function}  ({check})",
             file=out,
         )
     authorizers = {r.authorizer for r in cloud.deployment.routes if r.authorizer is not None}
