@@ -65,6 +65,33 @@ def test_local_invoke_takes_sams_env_vars_file_for_declared_variables_only(
     assert levels <= {"ERROR", None}, log
 
 
+def test_send_event_puts_the_order_created_sample_on_the_bus_and_shows_the_saga_it_started(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    event = ROOT / "events" / "order-created.json"
+
+    status = main(["--root", str(ROOT), "local", "send-event", "-e", str(event)])
+
+    started = json.loads(capsys.readouterr().out)["started"]
+    assert status == 0
+    assert len(started) == 1 and started[0]["status"] == "SUCCEEDED"
+    # The sample order was never stored, so the claim refuses it: a quiet, successful end.
+    assert started[0]["path"][-1] == "Ignore duplicate start"
+
+
+def test_send_event_refuses_a_file_that_is_not_an_eventbridge_event_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    not_an_event = tmp_path / "event.json"
+    not_an_event.write_text(json.dumps({"source": "order-saga.orders", "detail": "text"}))
+
+    status = main(["--root", str(ROOT), "local", "send-event", "-e", str(not_an_event)])
+
+    err = capsys.readouterr().err.strip()
+    assert status == 2
+    assert err.count("\n") == 0 and "needs an object `detail`" in err
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

@@ -7,6 +7,7 @@ import json
 import re
 import shlex
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,22 @@ def _parser() -> argparse.ArgumentParser:
         metavar="OVERRIDES",
         help="template parameters, as sam takes them: 'Stage=dev LogRetentionDays=7' or "
         "'ParameterKey=Stage,ParameterValue=dev'",
+    )
+    send = local_commands.add_parser(
+        "send-event",
+        help="put an EventBridge event from a file on the template's bus; show what it started",
+    )
+    send.add_argument(
+        "-e", "--event", required=True, help="event file, e.g. events/order-created.json"
+    )
+    send.add_argument(
+        "--bus", metavar="LOGICAL_ID", help="the bus (default: the template's only one)"
+    )
+    send.add_argument(
+        "--clock-scale",
+        type=float,
+        default=DEFAULT_CLOCK_SCALE,
+        help=f"saga timers run at this fraction of real time (default {DEFAULT_CLOCK_SCALE})",
     )
     api = local_commands.add_parser(
         "start",
@@ -222,6 +239,66 @@ def _invoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def _event_entry(path: str, event: Any) -> dict[str, str]:
+    if not isinstance(event, dict) or not isinstance(event.get("detail"), dict):
+        raise UsageError(f"{path} is not an EventBridge event: it needs an object `detail`")
+    missing = [key for key in ("source", "detail-type") if not isinstance(event.get(key), str)]
+    if missing:
+        raise UsageError(f"{path} is not an EventBridge event: it has no {', '.join(missing)}")
+    return {
+        "Source": event["source"],
+        "DetailType": event["detail-type"],
+        "Detail": json.dumps(event["detail"]),
+    }
+
+
+def _executions(cloud: Any) -> dict[str, str]:
+    """Every execution of every state machine of the template: ARN to status."""
+    sfn = cloud.client("stepfunctions")
+    found = {}
+    for logical_id, kind in cloud.deployment.types.items():
+        if kind == "AWS::StepFunctions::StateMachine":
+            pages = sfn.get_paginator("list_executions").paginate(
+                stateMachineArn=cloud.ref(logical_id)
+            )
+            found.update({e["executionArn"]: e["status"] for p in pages for e in p["executions"]})
+    return found
+
+
+def _send_event(args: argparse.Namespace) -> int:
+    from order_saga.local.cloud import LocalCloud
+
+    entry = _event_entry(args.event, _read_event(args.event))
+    with LocalCloud(args.root, clock_scale=args.clock_scale) as cloud:
+        buses = [i for i, kind in cloud.deployment.types.items() if kind == "AWS::Events::EventBus"]
+        bus = args.bus or (buses[0] if len(buses) == 1 else None)
+        if bus not in buses:
+            raise UsageError(f"name the bus with --bus; the template has {', '.join(buses)}")
+        if cloud.runtime is not None:
+            cloud.runtime.logs.echo = sys.stderr
+        before = set(_executions(cloud))
+        answer = cloud.client("events").put_events(
+            Entries=[{**entry, "EventBusName": cloud.ref(bus)}]
+        )
+        if answer.get("FailedEntryCount"):
+            print(json.dumps(answer["Entries"]), file=sys.stderr)
+            return 1
+        deadline = time.monotonic() + 30
+        started: dict[str, str] = {}
+        # Rule targets are delivered on their own threads: wait for what the event started.
+        while time.monotonic() < deadline:
+            started = {a: s for a, s in _executions(cloud).items() if a not in before}
+            if started and "RUNNING" not in started.values():
+                break
+            time.sleep(0.05)
+        result = [
+            {"executionArn": arn, "status": status, "path": list(cloud.saga_path(arn))}
+            for arn, status in started.items()
+        ]
+        print(json.dumps({"started": result}, indent=2))
+    return 0
+
+
 def _listening(what: str, port: int, start: Any) -> Any:
     try:
         return start()
@@ -324,6 +401,8 @@ def main(argv: list[str] | None = None) -> int:
             return _drill(args)
         if args.local_command == "invoke":
             return _invoke(args)
+        if args.local_command == "send-event":
+            return _send_event(args)
         if args.local_command == "token":
             return _token(args)
         return _start(args)
