@@ -8,6 +8,7 @@ see: the server and the embedded emulator share one set of backends.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import socket
 import threading
@@ -38,6 +39,8 @@ class AwsEndpoint:
         )
         from werkzeug.serving import make_server
 
+        # One access-log line per AWS call would drown the functions' own lines on stderr.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         # Bound here, not by werkzeug, which exits the process when the port is taken.
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
