@@ -13,11 +13,11 @@ CFN_LINT := $(TOOLS)/bin/cfn-lint
 
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help test lint validate build deploy demo drill clean
+.PHONY: help test integration lint validate build deploy demo drill clean
 
 help: ## List the targets
 	@echo "make TARGET [ENV=default|prod]"
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # ---------------------------------------------------------------- virtualenvs
 # The project's venv (tests, local cloud) and the tools venv (sam, cfn-lint) stay apart:
@@ -44,6 +44,10 @@ $(TOOLS_STAMP): tools-requirements.txt | $(TOOLS)/bin/python
 
 test: $(VENV_STAMP) ## Run the test suite (creates .venv when missing)
 	$(VENV)/bin/python -m pytest -q
+
+# The local cloud unless AWS_SAM_STACK_NAME names a deployed stack (README: Integration tests).
+integration: $(VENV_STAMP) ## Run only tests/integration (AWS_SAM_STACK_NAME: on that stack)
+	$(VENV)/bin/python -m pytest -q tests/integration
 
 lint: $(VENV_STAMP) ## ruff and mypy
 	$(VENV)/bin/ruff check .
