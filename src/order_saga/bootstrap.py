@@ -13,7 +13,10 @@ from order_saga.adapters.dynamodb_inventory import DynamoDBInventoryStore
 from order_saga.adapters.dynamodb_orders import DynamoDBOrderRepository
 from order_saga.adapters.dynamodb_payments import DynamoDBPaymentLedger
 from order_saga.adapters.eventbridge import EventBridgeEventPublisher
-from order_saga.adapters.stepfunctions import StepFunctionsTaskReporter
+from order_saga.adapters.stepfunctions import (
+    StepFunctionsSagaExecutions,
+    StepFunctionsTaskReporter,
+)
 from order_saga.config import (
     InventorySettings,
     OrderReaderSettings,
@@ -29,6 +32,7 @@ from order_saga.service_layer.ports import (
     OrderIdSource,
     OrderRepository,
     PaymentLedger,
+    SagaExecutions,
     TaskReporter,
 )
 
@@ -82,6 +86,7 @@ class RepublisherContainer:
 
     orders: OrderRepository
     publisher: EventPublisher
+    sagas: SagaExecutions
     settings: RepublisherSettings
 
 
@@ -149,6 +154,9 @@ def republisher_container() -> RepublisherContainer:
     return RepublisherContainer(
         orders=_orders(settings.orders_table),
         publisher=_publisher(settings.event_bus_name),
+        sagas=StepFunctionsSagaExecutions(
+            boto3.client("stepfunctions"), settings.state_machine_arn
+        ),
         settings=settings,
     )
 

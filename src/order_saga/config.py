@@ -60,6 +60,7 @@ class RepublisherSettings(_FromEnviron):
 
     orders_table: str
     event_bus_name: str
+    state_machine_arn: str
 
 
 @dataclass(frozen=True)

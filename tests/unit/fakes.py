@@ -210,6 +210,20 @@ class FakeTaskReporter:
         self.failures.append((task_token, error, cause))
 
 
+class FakeSagaExecutions:
+    """SagaExecutions over a list of (start time, status) pairs."""
+
+    def __init__(self, *executions: tuple[str, str]) -> None:
+        self.executions = list(executions)
+
+    def running_started_before(self, started_before: str) -> int:
+        return sum(
+            1
+            for started, status in self.executions
+            if status == "RUNNING" and started < started_before
+        )
+
+
 class FixedClock:
     """Clock that says what it is told."""
 

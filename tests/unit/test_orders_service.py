@@ -16,12 +16,13 @@ from order_saga.domain.requests import PlaceOrder, check_order_id
 from order_saga.service_layer.orders import (
     cancel_order,
     confirm_order,
+    count_stuck,
     get_order,
     place_order,
     republish_pending,
 )
 
-from .fakes import FakeEventPublisher, FakeOrderRepository, FixedClock
+from .fakes import FakeEventPublisher, FakeOrderRepository, FakeSagaExecutions, FixedClock
 
 ORDER_ID = "6f1c2a4e-7d55-4b1e-9a57-0a8c3e2f9b10"
 LINES = (OrderLine("SKU-1", 2, Money(1250, "EUR")), OrderLine("SKU-2", 1, Money(300, "EUR")))
@@ -495,3 +496,23 @@ def test_a_claimed_order_is_not_republished(
     assert claimed == replace(
         stored(), status=OrderStatus.RUNNING, execution_id="arn:execution:1", updated_at=clock.now()
     )
+
+
+# count_stuck
+
+
+def test_stuck_orders_are_the_unclaimed_and_the_running_sagas_older_than_the_cutoff() -> None:
+    orders = FakeOrderRepository(
+        order_created_at(1, "2025-01-15T09:00:00.000Z", OrderStatus.PENDING),
+        order_created_at(2, "2025-01-15T09:30:00.000Z", OrderStatus.RUNNING),
+        order_created_at(3, "2025-01-15T10:00:00.000Z", OrderStatus.PENDING),
+        order_created_at(4, "2025-01-15T08:00:00.000Z", OrderStatus.CONFIRMED),
+    )
+    sagas = FakeSagaExecutions(
+        ("2025-01-15T09:30:00.000Z", "RUNNING"),
+        ("2025-01-15T09:40:00.000Z", "SUCCEEDED"),
+        ("2025-01-15T10:00:00.000Z", "RUNNING"),
+    )
+
+    assert count_stuck(orders, sagas, "2025-01-15T10:00:00.000Z") == 2
+    assert count_stuck(orders, sagas, "2025-01-15T08:59:59.999Z") == 0

@@ -1184,3 +1184,35 @@ def test_the_handler_check_leaves_no_freshly_imported_handler_behind(
     before = sys.modules.get("order_saga.entrypoints.inventory_worker")
     assert not handler_problems(TEMPLATE, "InventoryWorkerFunction", monkeypatch)
     assert sys.modules.get("order_saga.entrypoints.inventory_worker") is before
+
+
+def test_the_stuck_orders_alarm_watches_the_metric_the_republisher_emits_per_stage() -> None:
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    alarm = props(TEMPLATE, "StuckOrdersAlarm")
+    dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+
+    assert (alarm["Namespace"], alarm["MetricName"]) == (
+        variables["POWERTOOLS_METRICS_NAMESPACE"],
+        "StuckOrders",
+    )
+    assert dimensions == {
+        "service": variables["POWERTOOLS_SERVICE_NAME"],
+        "StateMachineArn": {"Ref": "OrderSagaStateMachine"},
+    }
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
+    assert alarm["AlarmActions"] == props(TEMPLATE, "SagaFailuresAlarm")["AlarmActions"]
+    assert environment(TEMPLATE, "RepublishPendingOrdersFunction")["STATE_MACHINE_ARN"] == {
+        "Ref": "OrderSagaStateMachine"
+    }
+
+
+def test_the_republisher_may_list_the_sagas_executions_and_nothing_more_of_the_saga() -> None:
+    role_id, granted = _role_statements(TEMPLATE, "RepublishPendingOrdersFunction")
+    on_the_saga = [
+        sorted(as_list(s["Action"]))
+        for s in granted
+        if "OrderSagaStateMachine" in references(s.get("Resource"))
+    ]
+
+    assert role_id == "RepublishPendingOrdersRole"
+    assert on_the_saga == [["states:ListExecutions"]]

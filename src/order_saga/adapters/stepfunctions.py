@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -39,3 +40,23 @@ class StepFunctionsTaskReporter:
                 raise
             if self._on_closed_token is not None:
                 self._on_closed_token(code)
+
+
+class StepFunctionsSagaExecutions:
+    """SagaExecutions on ListExecutions of one state machine."""
+
+    def __init__(self, client: Any, state_machine_arn: str) -> None:
+        self._client = client
+        self._state_machine_arn = state_machine_arn
+
+    def running_started_before(self, started_before: str) -> int:
+        cutoff = datetime.fromisoformat(started_before.replace("Z", "+00:00"))
+        pages = self._client.get_paginator("list_executions").paginate(
+            stateMachineArn=self._state_machine_arn, statusFilter="RUNNING"
+        )
+        return sum(
+            1
+            for page in pages
+            for execution in page["executions"]
+            if execution["startDate"] < cutoff
+        )

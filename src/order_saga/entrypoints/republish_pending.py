@@ -11,10 +11,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from order_saga.bootstrap import republisher_container
 from order_saga.domain.model import Order
-from order_saga.service_layer.orders import republish_pending
+from order_saga.service_layer.orders import count_stuck, republish_pending
 
 # An order still PENDING this long after it was created lost its OrderCreated (or its start).
 GRACE = timedelta(minutes=2)
+# An order unclaimed, or in a saga that runs, this long needs a look (the StuckOrders alarm).
+STUCK_AFTER = timedelta(minutes=15)
 
 
 class RepublishFailedError(Exception):
@@ -24,6 +26,11 @@ class RepublishFailedError(Exception):
 logger = Logger()
 metrics = Metrics()
 container = republisher_container()
+
+
+def iso(moment: datetime) -> str:
+    """A time as the orders table stores it: UTC, milliseconds, Z."""
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def fired_at(event: dict[str, Any]) -> datetime:
@@ -42,7 +49,12 @@ def log_keys(order: Order) -> dict[str, str]:
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    cutoff = (fired_at(event) - GRACE).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    fired = fired_at(event)
+    # Per stage: every stage's functions share the service name.
+    metrics.add_dimension(name="StateMachineArn", value=container.settings.state_machine_arn)
+    stuck = count_stuck(container.orders, container.sagas, iso(fired - STUCK_AFTER))
+    metrics.add_metric(name="StuckOrders", unit=MetricUnit.Count, value=stuck)
+    cutoff = iso(fired - GRACE)
     emitted, failed = republish_pending(container.orders, container.publisher, cutoff)
     for order in emitted:
         logger.warning("OrderCreated emitted again for %s", order.order_id, extra=log_keys(order))

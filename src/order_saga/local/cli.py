@@ -119,6 +119,10 @@ def _parser() -> argparse.ArgumentParser:
     drill = commands.add_parser("drill", help="run the saga failure drills and print the report")
     drill.add_argument("--only", metavar="PATTERN", help="run only the cells whose name matches")
     drill.add_argument("--json", action="store_true", help="print the report as JSON")
+    from order_saga.local import ops_inspect, ops_seed
+
+    ops_seed.add_command(commands)
+    ops_inspect.add_commands(commands)
     return parser
 
 
@@ -391,10 +395,14 @@ def _drill(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     from order_saga.local.drills import ScenarioError
+    from order_saga.local.ops_seed import SeedFileError
+    from order_saga.local.stack import StackUnreachableError
     from order_saga.local.template import TemplateError
 
     args = _parser().parse_args(argv)
     try:
+        if "run" in args:
+            return int(args.run(args))
         if args.command == "demo":
             return _demo(args)
         if args.command == "drill":
@@ -406,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.local_command == "token":
             return _token(args)
         return _start(args)
-    except (UsageError, TemplateError, ScenarioError) as exc:
+    except (UsageError, TemplateError, ScenarioError, StackUnreachableError, SeedFileError) as exc:
         print(f"order-saga: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -9,7 +9,12 @@ from order_saga.domain.errors import OrderNotFoundError
 from order_saga.domain.events import OrderCreated
 from order_saga.domain.model import Order, OrderStatus
 from order_saga.domain.requests import PlaceOrder
-from order_saga.service_layer.ports import Clock, EventPublisher, OrderRepository
+from order_saga.service_layer.ports import (
+    Clock,
+    EventPublisher,
+    OrderRepository,
+    SagaExecutions,
+)
 
 
 @dataclass(frozen=True)
@@ -93,3 +98,10 @@ def republish_pending(
             continue
         emitted.append(order)
     return emitted, failed
+
+
+def count_stuck(
+    orders: OrderRepository, sagas: SagaExecutions, before: str, limit: int = 1000
+) -> int:
+    """Orders waiting since before the given time: unclaimed (PENDING), or in a running saga."""
+    return len(orders.pending_before(before, limit)) + sagas.running_started_before(before)

@@ -30,6 +30,14 @@ class OrderRepository(Protocol):
         ...
 
 
+class SagaExecutions(Protocol):
+    """The saga's executions, as its state machine lists them."""
+
+    def running_started_before(self, started_before: str) -> int:
+        """How many executions still run that started before the given time."""
+        ...
+
+
 class InventoryStore(Protocol):
     """Holds stock per SKU and one reservation record per order."""
 
