@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from order_saga.local.operator import table
+from order_saga.local.redrive import add_commands as add_redrive_commands
 
 DEFAULT_CLOCK_SCALE = 0.01
 DEFAULT_AWS_PORT = 4566
@@ -87,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     drill = commands.add_parser("drill", help="run the saga failure drills and print the report")
     drill.add_argument("--only", metavar="PATTERN", help="run only the cells whose name matches")
     drill.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_redrive_commands(commands)
     return parser
 
 
@@ -262,10 +264,13 @@ def _drill(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     from order_saga.local.drills import ScenarioError
+    from order_saga.local.stack import StackUnreachableError
     from order_saga.local.template import TemplateError
 
     args = _parser().parse_args(argv)
     try:
+        if getattr(args, "run", None) is not None:
+            return int(args.run(args))
         if args.command == "demo":
             return _demo(args)
         if args.command == "drill":
@@ -275,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.local_command == "token":
             return _token(args)
         return _start(args)
-    except (UsageError, TemplateError, ScenarioError) as exc:
+    except (UsageError, TemplateError, ScenarioError, StackUnreachableError) as exc:
         print(f"order-saga: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
