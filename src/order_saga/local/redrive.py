@@ -172,8 +172,8 @@ def _groups(queue: DeadLetterQueue, messages: list[dict[str, Any]]) -> list[dict
 
 def _redrive_note(queue: DeadLetterQueue) -> str:
     if queue.kind == PARTICIPANT:
-        return "to its source queue"
-    return "no: parked for a person" if queue.kind == PARKED else "no: no source queue"
+        return "to source"
+    return "no: parked" if queue.kind == PARKED else "no: no source"
 
 
 def _short(text: str, width: int = ERROR_WIDTH) -> str:
