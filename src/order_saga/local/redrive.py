@@ -177,7 +177,7 @@ def _redrive_note(queue: DeadLetterQueue) -> str:
 
 
 def _short(text: str, width: int = ERROR_WIDTH) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _span(low: int, high: int) -> str:
