@@ -1,8 +1,13 @@
-"""Shared fixtures: the project root and a running local cloud."""
+"""Shared fixtures: the project root, a running local cloud, a running `local start`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,3 +27,35 @@ def cloud() -> Iterator[object]:
 
     with LocalCloud(ROOT, clock_scale=0.01) as running:
         yield running
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def _local_start(*arguments: str) -> Iterator[dict[str, str]]:
+    command = [sys.executable, "-m", "order_saga.local.cli", "--root", str(ROOT), "local",
+               "start", "--quiet", "--port", str(free_port()), "--aws-port", str(free_port()),
+               *arguments]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              text=True)
+    try:
+        assert server.stdout is not None
+        printed = ""
+        while not printed.rstrip().endswith("]"):
+            line = server.stdout.readline()
+            assert line, "local start ended before printing its outputs"
+            printed += line
+        yield {o["OutputKey"]: o["OutputValue"] for o in json.loads(printed)}
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def local_start() -> Callable[..., AbstractContextManager[dict[str, str]]]:
+    """Runs `order-saga local start` (plus arguments) as a process on free ports: its outputs."""
+    return _local_start

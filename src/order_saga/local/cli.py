@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from order_saga.local.operator import table
+from order_saga.local.redrive import add_commands as add_redrive_commands
 
 DEFAULT_CLOCK_SCALE = 0.01
 DEFAULT_AWS_PORT = 4566
@@ -123,6 +124,7 @@ def _parser() -> argparse.ArgumentParser:
 
     ops_seed.add_command(commands)
     ops_inspect.add_commands(commands)
+    add_redrive_commands(commands)
     return parser
 
 
@@ -401,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = _parser().parse_args(argv)
     try:
-        if "run" in args:
+        if getattr(args, "run", None) is not None:
             return int(args.run(args))
         if args.command == "demo":
             return _demo(args)
