@@ -13,6 +13,7 @@ import pytest
 
 from order_saga.local.cli import _print_demo, main, parameter_overrides
 
+from .conftest import free_port
 from .test_events import EVENTS, ROOT, check_response, function_for
 
 
@@ -193,7 +194,7 @@ def test_start_api_on_a_port_in_use_says_so_in_one_line(capsys: pytest.CaptureFi
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        status = main(["local", "start-api", "--port", str(port)])
+        status = main(["local", "start-api", "--port", str(port), "--aws-port", str(free_port())])
     err = capsys.readouterr().err.strip()
     assert (
         status == 2 and f"cannot listen on 127.0.0.1:{port}" in err and len(err.splitlines()) == 1
@@ -207,9 +208,7 @@ def test_start_api_serves_a_saga_and_shows_each_functions_log_lines_named(tmp_pa
     import time
     import urllib.request
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port, aws_port = free_port(), free_port()
     errors = (tmp_path / "stderr.txt").open("w+")
     server = subprocess.Popen(
         [
@@ -222,6 +221,8 @@ def test_start_api_serves_a_saga_and_shows_each_functions_log_lines_named(tmp_pa
             "start-api",
             "--port",
             str(port),
+            "--aws-port",
+            str(aws_port),
             "--seed",
         ],
         stdout=subprocess.DEVNULL,
