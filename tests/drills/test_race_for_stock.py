@@ -19,9 +19,10 @@ ORDERS, UNITS = 200, 50
 
 @pytest.fixture(scope="module")
 def race_cloud() -> Iterator[LocalCloud]:
-    """A backlog of 200 sagas takes seconds to drain here, so the timers run at 1/20, not 1/500:
-    a scaled 15 s heartbeat is longer than the backlog, as the real 300 s one is in AWS."""
-    with LocalCloud(ROOT, clock_scale=0.05) as running:
+    """A backlog of 200 sagas takes seconds to drain here, so the timers run at 1/5, not 1/500:
+    the scaled visibility timeout (36 s) outlasts a slow batch and the heartbeat (192 s) the
+    whole backlog, as the real ones do in AWS, even on a loaded machine."""
+    with LocalCloud(ROOT, clock_scale=0.2) as running:
         yield running
 
 
