@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from iso4217 import Currency
-
 
 class OrderStatus(StrEnum):
     """Where an order stands in its saga."""
@@ -31,6 +29,10 @@ TERMINAL_STATUSES = frozenset(
 
 def minor_units(currency: str) -> int | None:
     """Decimal places of an ISO 4217 code: JPY 0, EUR 2, KWD 3, XAU None; ValueError if unlisted."""
+    # Imported here, not at the top: the table costs 70-100 ms of cold import, and the
+    # inventory and order workers and the republisher never look a currency up.
+    from iso4217 import Currency
+
     # Codes are matched as ISO 4217 writes them, upper case: "eur" is not a currency.
     return Currency(currency).exponent
 
