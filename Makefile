@@ -26,10 +26,10 @@ help: ## List the targets
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV_STAMP): pyproject.toml | $(VENV)/bin/python
+$(VENV_STAMP): pyproject.toml engine/pyproject.toml | $(VENV)/bin/python
 	@echo "installing order-saga and its test tools into $(VENV) (the first time takes a minute)"
 	set -o pipefail; \
-	$(VENV)/bin/python -m pip install --progress-bar off --disable-pip-version-check -e '.[test]' \
+	$(VENV)/bin/python -m pip install --progress-bar off --disable-pip-version-check -e ./engine -e '.[test]' \
 	  | { grep -E '^(Collecting|Successfully installed)' || true; }
 	touch $@
 

@@ -21,7 +21,7 @@ SAGAS_PER_SECOND_TARGET = 20.0
 
 def demo_wall_seconds(runs: int) -> list[float]:
     """`order-saga demo` as a user runs it: a fresh process, engine start included."""
-    command = [sys.executable, "-m", "order_saga.local.cli", "--root", str(ROOT), "demo", "--json"]
+    command = [sys.executable, "-m", "order_saga_tools.cli", "--root", str(ROOT), "demo", "--json"]
     times = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -35,9 +35,9 @@ def demo_wall_seconds(runs: int) -> list[float]:
 
 def saga_latencies(sagas: int) -> tuple[list[float], float]:
     """Sagas one after another, API call to terminal status; and the same count back to back."""
-    from order_saga.local.cloud import LocalCloud
-    from order_saga.local.demo import post_order
-    from order_saga.local.seeding import seed
+    from order_saga_tools.demo import post_order
+    from order_saga_tools.saga import SagaCloud
+    from order_saga_tools.seeding import seed
 
     body = json.dumps(
         {
@@ -45,7 +45,7 @@ def saga_latencies(sagas: int) -> tuple[list[float], float]:
             "lines": [{"sku": "SKU-BENCH", "quantity": 1, "unitPrice": "1.00"}],
         }
     )
-    with LocalCloud(ROOT, clock_scale=0.01) as cloud:
+    with SagaCloud(ROOT, clock_scale=0.01) as cloud:
         seed(cloud, {"SKU-BENCH": 10 * sagas + 10}, {"CUST-BENCH": 1000 * sagas + 1000}, "EUR")
 
         def place() -> str:

@@ -23,9 +23,9 @@ def project_root() -> Path:
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[object]:
     """The project's template on the local cloud, saga timers at 1/100 of real time."""
-    from order_saga.local.cloud import LocalCloud
+    from order_saga_tools.saga import SagaCloud
 
-    with LocalCloud(ROOT, clock_scale=0.01) as running:
+    with SagaCloud(ROOT, clock_scale=0.01) as running:
         yield running
 
 
@@ -37,7 +37,7 @@ def free_port() -> int:
 
 @contextmanager
 def _local_start(*arguments: str) -> Iterator[dict[str, str]]:
-    command = [sys.executable, "-m", "order_saga.local.cli", "--root", str(ROOT), "local",
+    command = [sys.executable, "-m", "order_saga_tools.cli", "--root", str(ROOT), "local",
                "start", "--quiet", "--port", str(free_port()), "--aws-port", str(free_port()),
                *arguments]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from order_saga.local.cloud import LocalCloud
-from order_saga.local.drills import DRILL_CLOCK_SCALE
+from order_saga_tools.drills import DRILL_CLOCK_SCALE
+from order_saga_tools.saga import SagaCloud
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def drill_cloud() -> Iterator[LocalCloud]:
-    with LocalCloud(ROOT, clock_scale=DRILL_CLOCK_SCALE) as running:
+def drill_cloud() -> Iterator[SagaCloud]:
+    with SagaCloud(ROOT, clock_scale=DRILL_CLOCK_SCALE) as running:
         yield running

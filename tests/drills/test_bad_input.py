@@ -8,9 +8,9 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from order_saga.local.cloud import LocalCloud
-from order_saga.local.demo import post_order
-from order_saga.local.faults import wrap_port
+from order_saga_tools.demo import post_order
+from order_saga_tools.faults import wrap_port
+from order_saga_tools.saga import SagaCloud
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -57,7 +57,7 @@ bodies = st.one_of(
 )
 
 
-def count_orders(cloud: LocalCloud) -> int:
+def count_orders(cloud: SagaCloud) -> int:
     return int(
         cloud.client("dynamodb").scan(TableName=cloud.ref("OrdersTable"), Select="COUNT")["Count"]
     )
@@ -66,7 +66,7 @@ def count_orders(cloud: LocalCloud) -> int:
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(body=bodies)
 def test_bad_input_is_a_4xx_with_field_errors_and_leaves_no_trace(
-    drill_cloud: LocalCloud, body: str
+    drill_cloud: SagaCloud, body: str
 ) -> None:
     publisher = wrap_port(drill_cloud.container_of("CreateOrderFunction"), "publisher")
     published_before = len(publisher.calls)

@@ -5,7 +5,7 @@ cannot run a command and every ReserveInventory and ReleaseInventory fails until
 back. The saga times out on Reserve, retries Release until it gives up and parks the order
 (COMPENSATION_FAILED, a failed execution); every command lands in the inventory DLQ. Then the
 table is restored and the DLQ redriven. Everything goes through `order-saga local start`'s
-HTTP API and AWS endpoint, and the commands through `order_saga.local.cli.main`.
+HTTP API and AWS endpoint, and the commands through `order_saga_tools.cli.main`.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from typing import Any
 import boto3
 import pytest
 
-from order_saga.local.cli import main
-from order_saga.local.identity import mint
+from order_saga_tools.cli import main
+from order_saga_tools.identity import mint
 
 ROOT = Path(__file__).resolve().parents[2]
 INITIAL_STOCK, QUANTITY, BALANCE = 10, 2, 10_000

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from order_saga.local.cloud import LocalCloud
-from order_saga.local.drills import SCENARIOS, load_cells, markdown_table, run_cell
+from order_saga_tools.drills import SCENARIOS, load_cells, markdown_table, run_cell
+from order_saga_tools.saga import SagaCloud
 
 from .conftest import ROOT
 
@@ -29,7 +29,7 @@ def test_the_matrix_has_at_least_30_cells_over_every_point() -> None:
 
 @pytest.mark.parametrize("cell", CELLS, ids=[cell.name for cell in CELLS])
 def test_each_drill_follows_its_path_and_keeps_every_invariant(
-    drill_cloud: LocalCloud, cell: object
+    drill_cloud: SagaCloud, cell: object
 ) -> None:
     report = run_cell(drill_cloud, cell)  # type: ignore[arg-type]
 
@@ -56,5 +56,5 @@ def test_the_readme_drill_table_is_generated_from_the_scenarios() -> None:
     assert block is not None, "README.md has no drills block"
     assert block.group(1).strip() == markdown_table(CELLS), (
         "README's drill table differs from tests/drills/scenarios.yaml; regenerate it with "
-        "`python -m order_saga.local.drills --table`"
+        "`python -m order_saga_tools.drills --table`"
     )

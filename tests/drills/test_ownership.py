@@ -21,10 +21,10 @@ from typing import Any
 import jwt
 import pytest
 
-from order_saga.local.api import serving
-from order_saga.local.cloud import LocalCloud
-from order_saga.local.identity import LOCAL_AUDIENCE, LOCAL_ISSUER, mint
-from order_saga.local.seeding import balances, seed, stock
+from localcloud.api import serving
+from order_saga_tools.identity import LOCAL_AUDIENCE, LOCAL_ISSUER, mint
+from order_saga_tools.saga import SagaCloud
+from order_saga_tools.seeding import balances, seed, stock
 
 ROOT = Path(__file__).resolve().parents[2]
 BALANCE = 10_000
@@ -33,7 +33,7 @@ PRICE_CENTS = 400
 
 
 @pytest.fixture(scope="module")
-def api(drill_cloud: LocalCloud) -> Iterator[str]:
+def api(drill_cloud: SagaCloud) -> Iterator[str]:
     with serving(drill_cloud) as url:
         yield url
 
@@ -63,7 +63,7 @@ def order_body(sku: str, quantity: int, customer: str | None = None) -> str:
     return json.dumps(body)
 
 
-def orders_of(cloud: LocalCloud, customer: str) -> dict[str, str]:
+def orders_of(cloud: SagaCloud, customer: str) -> dict[str, str]:
     """Order id to status, for every stored order of the customer."""
     items = cloud.client("dynamodb").scan(
         TableName=cloud.ref("OrdersTable"),
@@ -74,7 +74,7 @@ def orders_of(cloud: LocalCloud, customer: str) -> dict[str, str]:
     return {item["orderId"]["S"]: item["status"]["S"] for item in items}
 
 
-def wait_terminal(cloud: LocalCloud, order_ids: list[str]) -> None:
+def wait_terminal(cloud: SagaCloud, order_ids: list[str]) -> None:
     for order_id in order_ids:
         cloud.wait_for_saga(order_id, timeout=30, with_path=False)
 
@@ -87,7 +87,7 @@ def forged_token(customer: str) -> str:
 
 
 def test_two_customers_cannot_read_charge_or_replay_each_others_orders(
-    drill_cloud: LocalCloud, api: str
+    drill_cloud: SagaCloud, api: str
 ) -> None:
     suffix = uuid.uuid4().hex[:8].upper()
     alice, bob, sku = f"CUST-ALICE-{suffix}", f"CUST-BOB-{suffix}", f"SKU-OWN-{suffix}"
@@ -149,7 +149,7 @@ def test_two_customers_cannot_read_charge_or_replay_each_others_orders(
 
 
 def test_a_replayed_key_returns_the_callers_first_order_from_the_stored_record(
-    drill_cloud: LocalCloud, api: str
+    drill_cloud: SagaCloud, api: str
 ) -> None:
     customer = f"CUST-REPLAY-{uuid.uuid4().hex[:8].upper()}"
     sku = f"SKU-{customer}"

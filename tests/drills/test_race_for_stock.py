@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from order_saga.local.cloud import LocalCloud
-from order_saga.local.demo import post_order
-from order_saga.local.seeding import balances, seed, stock
+from order_saga_tools.demo import post_order
+from order_saga_tools.saga import SagaCloud
+from order_saga_tools.seeding import balances, seed, stock
 
 from .conftest import ROOT
 
@@ -18,16 +18,16 @@ ORDERS, UNITS = 200, 50
 
 
 @pytest.fixture(scope="module")
-def race_cloud() -> Iterator[LocalCloud]:
+def race_cloud() -> Iterator[SagaCloud]:
     """A backlog of 200 sagas takes seconds to drain here, so the timers run at 1/5, not 1/500:
     the scaled visibility timeout (36 s) outlasts a slow batch and the heartbeat (192 s) the
     whole backlog, as the real ones do in AWS, even on a loaded machine."""
-    with LocalCloud(ROOT, clock_scale=0.2) as running:
+    with SagaCloud(ROOT, clock_scale=0.2) as running:
         yield running
 
 
 def test_two_hundred_concurrent_orders_for_fifty_units_confirm_exactly_fifty(
-    race_cloud: LocalCloud,
+    race_cloud: SagaCloud,
 ) -> None:
     drill_cloud = race_cloud
     customers = [f"CUST-RACE-{n:03d}" for n in range(ORDERS)]

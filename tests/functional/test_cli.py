@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from order_saga.local.cli import _print_demo, main, parameter_overrides
+from order_saga_tools.cli import _print_demo, main, parameter_overrides
 
 from .conftest import free_port
 from .test_events import EVENTS, ROOT, check_response, function_for
@@ -214,7 +214,7 @@ def test_start_api_serves_a_saga_and_shows_each_functions_log_lines_named(tmp_pa
         [
             sys.executable,
             "-m",
-            "order_saga.local.cli",
+            "order_saga_tools.cli",
             "--root",
             str(ROOT),
             "local",
@@ -236,7 +236,7 @@ def test_start_api_serves_a_saga_and_shows_each_functions_log_lines_named(tmp_pa
             "lines": [{"sku": "SKU-APPLE", "quantity": 1, "unitPrice": "1.25"}],
         }
         token = subprocess.run(
-            [sys.executable, "-m", "order_saga.local.cli", "--root", str(ROOT),
+            [sys.executable, "-m", "order_saga_tools.cli", "--root", str(ROOT),
              "local", "token", "CUST-ALICE"],
             capture_output=True, text=True, check=True,
         ).stdout.strip()

@@ -7,10 +7,10 @@ import uuid
 
 import pytest
 
-from order_saga.local.cloud import LocalCloud
-from order_saga.local.demo import http_event, post_order
-from order_saga.local.identity import caller_context
-from order_saga.local.seeding import balances, seed
+from order_saga_tools.demo import http_event, post_order
+from order_saga_tools.identity import caller_context
+from order_saga_tools.saga import SagaCloud
+from order_saga_tools.seeding import balances, seed
 
 BALANCE = 1_000_000
 QUANTITY = 2
@@ -25,7 +25,7 @@ QUANTITY = 2
     ],
 )
 def test_an_order_is_stored_shown_and_charged_in_the_minor_units_of_its_currency(
-    cloud: LocalCloud,
+    cloud: SagaCloud,
     currency: str,
     unit_price: str,
     minor_units: int,

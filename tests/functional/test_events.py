@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from order_saga.local.cloud import LocalCloud
+from order_saga_tools.saga import SagaCloud
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = sorted((ROOT / "events").glob("*.json"))
@@ -70,14 +70,14 @@ def test_every_sample_event_names_a_function_of_the_template() -> None:
 
 @pytest.mark.parametrize("path", [p for p in EVENTS if function_for(p)], ids=lambda p: p.stem)
 def test_each_sample_event_gets_the_answer_its_handler_promises(
-    cloud: LocalCloud, path: Path
+    cloud: SagaCloud, path: Path
 ) -> None:
     event = json.loads(path.read_text())
     response = cloud.invoke(str(function_for(path)), event)
     check_response(path, event, response)
 
 
-def test_the_order_created_sample_starts_a_saga_that_runs_to_its_end(cloud: LocalCloud) -> None:
+def test_the_order_created_sample_starts_a_saga_that_runs_to_its_end(cloud: SagaCloud) -> None:
     event = json.loads((ROOT / "events" / "order-created.json").read_text())
     detail = event["detail"]
     cloud.client("events").put_events(
@@ -95,7 +95,7 @@ def test_the_order_created_sample_starts_a_saga_that_runs_to_its_end(cloud: Loca
     deadline = time.monotonic() + 20
     sfn = cloud.client("stepfunctions")
     while time.monotonic() < deadline:
-        runs = [sfn.describe_execution(executionArn=e["executionArn"]) for e in cloud.executions()]
+        runs = [sfn.describe_execution(executionArn=e["executionArn"]) for e in cloud.sagas()]
         mine = [r for r in runs if detail["orderId"] in r["input"] and r["status"] != "RUNNING"]
         if mine:
             break

@@ -14,9 +14,10 @@ from typing import Any
 import boto3
 import pytest
 
-from order_saga.local.api import ApiServer
-from order_saga.local.identity import mint
-from order_saga.local.stack import StackUnreachableError, connect
+from localcloud.api import ApiServer
+from localcloud.stack import StackUnreachableError, connect
+from order_saga_tools.identity import mint
+from order_saga_tools.state import outputs_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -131,7 +132,7 @@ def test_three_hundred_concurrent_clients_are_all_answered(started: dict[str, st
 
 
 def test_an_operator_tool_reaches_the_local_stack_by_its_endpoint(started: dict[str, str]) -> None:
-    stack = connect(None, None, started["AwsEndpointUrl"], ROOT)
+    stack = connect(None, None, started["AwsEndpointUrl"], outputs_path(ROOT))
 
     assert stack.outputs == started
     assert started["OrdersTableName"] in stack.client("dynamodb").list_tables()["TableNames"]
@@ -140,7 +141,7 @@ def test_an_operator_tool_reaches_the_local_stack_by_its_endpoint(started: dict[
 def test_a_local_endpoint_that_is_not_the_running_one_is_refused_in_one_line(
         started: dict[str, str]) -> None:
     with pytest.raises(StackUnreachableError, match="describes the local cloud at"):
-        connect(None, None, "http://127.0.0.1:1", ROOT)
+        connect(None, None, "http://127.0.0.1:1", outputs_path(ROOT))
 
 
 @pytest.mark.parametrize(("environment", "message"), [
@@ -160,4 +161,4 @@ def test_a_stack_on_aws_without_a_region_or_credentials_is_refused_in_one_line(
         monkeypatch.setenv(name, value)
 
     with pytest.raises(StackUnreachableError, match=message):
-        connect("order-saga-dev", None, None, ROOT)
+        connect("order-saga-dev", None, None, outputs_path(ROOT))

@@ -14,11 +14,11 @@ from boto3.dynamodb.types import TypeSerializer
 from order_saga.adapters.dynamodb_orders import order_to_item
 from order_saga.domain.errors import ParticipantUnavailableError
 from order_saga.domain.model import Money, Order, OrderLine
-from order_saga.local.cloud import LocalCloud
-from order_saga.local.demo import http_event, post_order
-from order_saga.local.faults import plan_order_ids, wrap_port
-from order_saga.local.identity import caller_context
-from order_saga.local.seeding import seed
+from order_saga_tools.demo import http_event, post_order
+from order_saga_tools.faults import plan_order_ids, wrap_port
+from order_saga_tools.identity import caller_context
+from order_saga_tools.saga import SagaCloud
+from order_saga_tools.seeding import seed
 
 SAGA_FUNCTIONS = (
     "CreateOrderFunction",
@@ -31,7 +31,7 @@ SAGA_FUNCTIONS = (
 class LogWatch:
     """The Logger lines each function writes from the moment the watch starts."""
 
-    def __init__(self, cloud: LocalCloud) -> None:
+    def __init__(self, cloud: SagaCloud) -> None:
         assert cloud.runtime is not None
         self.logs = cloud.runtime.logs.lines
         self.start = {function: len(lines) for function, lines in self.logs.items()}
@@ -49,7 +49,7 @@ class LogWatch:
                 decoded.append(record)
         return decoded
 
-    def wait_for_saga(self, cloud: LocalCloud, order_id: str) -> str:
+    def wait_for_saga(self, cloud: SagaCloud, order_id: str) -> str:
         """The saga's final status once it has ended and the order worker's last line is written."""
         saga = cloud.wait_for_saga(order_id, timeout=20, with_path=False)
         # The execution may end before the worker that answered it writes its own line.
@@ -103,7 +103,7 @@ IGNORED = "X-Correlation-Id ignored: it is not 1-128 printable ASCII characters"
     ],
 )
 def test_every_line_of_an_order_from_its_post_through_the_workers_has_one_correlation_id(
-    cloud: LocalCloud, given: str | None, taken: bool
+    cloud: SagaCloud, given: str | None, taken: bool
 ) -> None:
     customer, sku = fresh_names()
     seed(cloud, {sku: 5}, {customer: 10_000}, "EUR")
@@ -131,7 +131,7 @@ def test_every_line_of_an_order_from_its_post_through_the_workers_has_one_correl
 
 
 def test_a_log_key_of_one_invocation_never_reaches_the_next_one_in_the_same_process(
-    cloud: LocalCloud,
+    cloud: SagaCloud,
 ) -> None:
     customer, sku = fresh_names()
     seed(cloud, {sku: 5}, {customer: 10_000}, "EUR")
@@ -150,7 +150,7 @@ def test_a_log_key_of_one_invocation_never_reaches_the_next_one_in_the_same_proc
 
 
 def test_a_worker_logs_each_record_under_its_own_order_and_nothing_after_it(
-    cloud: LocalCloud,
+    cloud: SagaCloud,
 ) -> None:
     traced, untraced = str(uuid.uuid4()), str(uuid.uuid4())
     batch = {
@@ -181,7 +181,7 @@ def test_a_worker_logs_each_record_under_its_own_order_and_nothing_after_it(
     assert lines[-1]["message"].startswith("poison message")
 
 
-def test_get_order_logs_under_its_own_request_id_and_the_order_id(cloud: LocalCloud) -> None:
+def test_get_order_logs_under_its_own_request_id_and_the_order_id(cloud: SagaCloud) -> None:
     order_id = str(uuid.uuid4())
     wrap_port(cloud.container_of("GetOrderFunction"), "orders").inject(
         "get", order_id, ParticipantUnavailableError("throttled")
@@ -206,7 +206,7 @@ def test_get_order_logs_under_its_own_request_id_and_the_order_id(cloud: LocalCl
 
 
 def test_an_invocation_of_one_function_leaves_another_functions_log_keys_alone(
-    cloud: LocalCloud,
+    cloud: SagaCloud,
 ) -> None:
     get_order_logger = cloud.handler_module("GetOrderFunction").logger
     get_order_logger.append_keys(kept_by="GetOrderFunction")
@@ -225,7 +225,7 @@ def test_an_invocation_of_one_function_leaves_another_functions_log_keys_alone(
 
 
 def test_the_republisher_logs_and_emits_each_order_under_its_stored_correlation_id(
-    cloud: LocalCloud,
+    cloud: SagaCloud,
 ) -> None:
     customer, sku = fresh_names()
     # An order stored before correlation ids existed: no correlationId in its item.

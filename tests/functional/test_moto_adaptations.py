@@ -19,13 +19,13 @@ from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoin
 from moto.stepfunctions.parser.asl.parse import asl_parser
 from moto.stepfunctions.parser.asl.utils import boto_client, json_path
 
+from localcloud import moto_adaptations
 from order_saga.domain.events import SOURCE
-from order_saga.local import moto_adaptations
-from order_saga.local.cloud import LocalCloud
-from order_saga.local.demo import http_event, post_order
-from order_saga.local.faults import swallow, wrap_port
-from order_saga.local.identity import caller_context
-from order_saga.local.seeding import seed
+from order_saga_tools.demo import http_event, post_order
+from order_saga_tools.faults import swallow, wrap_port
+from order_saga_tools.identity import caller_context
+from order_saga_tools.saga import SagaCloud
+from order_saga_tools.seeding import seed
 
 ROOT = Path(__file__).resolve().parents[2]
 # Tests run in file order: those on the fast clock, then one that starts clouds of its own,
@@ -49,12 +49,12 @@ class OneCloudAtATime:
     """Module-wide clouds, one per clock scale, never two at once (moto's state is global)."""
 
     def __init__(self) -> None:
-        self.current: LocalCloud | None = None
+        self.current: SagaCloud | None = None
 
-    def at(self, clock_scale: float) -> LocalCloud:
+    def at(self, clock_scale: float) -> SagaCloud:
         if self.current is None or self.current.clock_scale != clock_scale:
             self.close()
-            self.current = LocalCloud(ROOT, clock_scale=clock_scale).start()
+            self.current = SagaCloud(ROOT, clock_scale=clock_scale).start()
             seed(self.current, {SKU: 10_000}, {CUSTOMER: 10_000_000}, "EUR")
             for function in FUNCTIONS:
                 self.current.container_of(function)  # cold starts now, not inside a heartbeat
@@ -74,12 +74,12 @@ def clouds() -> Iterator[OneCloudAtATime]:
 
 
 @pytest.fixture
-def cloud(clouds: OneCloudAtATime) -> LocalCloud:
+def cloud(clouds: OneCloudAtATime) -> SagaCloud:
     return clouds.at(FAST)
 
 
 @pytest.fixture
-def slow_cloud(clouds: OneCloudAtATime) -> LocalCloud:
+def slow_cloud(clouds: OneCloudAtATime) -> SagaCloud:
     return clouds.at(SLOW)
 
 
@@ -95,7 +95,7 @@ def eventually(check: Callable[[], Any], timeout: float, what: str) -> Any:
     raise AssertionError(f"after {timeout} s: {what}")
 
 
-def place_order(cloud: LocalCloud, key: str | None = None, order_id: str | None = None) -> str:
+def place_order(cloud: SagaCloud, key: str | None = None, order_id: str | None = None) -> str:
     body = json.dumps({"currency": "EUR",
                        "lines": [{"sku": SKU, "quantity": 1, "unitPrice": "1.25"}]})
     response = post_order(cloud, CUSTOMER, body, key, order_id)
@@ -103,12 +103,12 @@ def place_order(cloud: LocalCloud, key: str | None = None, order_id: str | None 
     return str(json.loads(response["body"])["orderId"])
 
 
-def invocations(cloud: LocalCloud, function: str) -> int:
+def invocations(cloud: SagaCloud, function: str) -> int:
     assert cloud.runtime is not None
     return cloud.runtime.invocations.get(function, 0)
 
 
-def queue_depth(cloud: LocalCloud, queue: str) -> tuple[int, int]:
+def queue_depth(cloud: SagaCloud, queue: str) -> tuple[int, int]:
     """(visible, in flight) messages of a queue named by logical id."""
     attributes = cloud.client("sqs").get_queue_attributes(
         QueueUrl=cloud.ref(queue),
@@ -118,7 +118,7 @@ def queue_depth(cloud: LocalCloud, queue: str) -> tuple[int, int]:
             int(attributes["ApproximateNumberOfMessagesNotVisible"]))
 
 
-def take_messages(cloud: LocalCloud, queue: str, wanted: int = 1) -> list[dict[str, Any]]:
+def take_messages(cloud: SagaCloud, queue: str, wanted: int = 1) -> list[dict[str, Any]]:
     """Receive and delete `wanted` messages from a queue with no consumer."""
     sqs = cloud.client("sqs")
     taken: list[dict[str, Any]] = []
@@ -135,11 +135,11 @@ def take_messages(cloud: LocalCloud, queue: str, wanted: int = 1) -> list[dict[s
     return taken
 
 
-def drain(cloud: LocalCloud, queue: str) -> None:
+def drain(cloud: SagaCloud, queue: str) -> None:
     take_messages(cloud, queue, wanted=0)
 
 
-def history(cloud: LocalCloud, execution_arn: str) -> list[dict[str, Any]]:
+def history(cloud: SagaCloud, execution_arn: str) -> list[dict[str, Any]]:
     return list(cloud.client("stepfunctions").get_execution_history(
         executionArn=execution_arn, maxResults=1000)["events"])
 
@@ -163,7 +163,7 @@ def failures(events: list[dict[str, Any]]) -> list[str]:
             for e in events if e["type"] in ("TaskFailed", "TaskTimedOut")]
 
 
-def state_machine(cloud: LocalCloud, definition: dict[str, Any]) -> str:
+def state_machine(cloud: SagaCloud, definition: dict[str, Any]) -> str:
     """A state machine created beside the saga, with the saga's role."""
     sfn = cloud.client("stepfunctions")
     role = sfn.describe_state_machine(stateMachineArn=cloud.ref("OrderSagaStateMachine"))["roleArn"]
@@ -172,17 +172,17 @@ def state_machine(cloud: LocalCloud, definition: dict[str, Any]) -> str:
                                         roleArn=role)["stateMachineArn"])
 
 
-def one_task_machine(cloud: LocalCloud, task: dict[str, Any]) -> str:
+def one_task_machine(cloud: SagaCloud, task: dict[str, Any]) -> str:
     return state_machine(cloud, {"StartAt": "Task",
                                  "States": {"Task": {**task, "Type": "Task", "End": True}}})
 
 
-def start(cloud: LocalCloud, machine: str) -> str:
+def start(cloud: SagaCloud, machine: str) -> str:
     return str(cloud.client("stepfunctions").start_execution(
         stateMachineArn=machine, name=str(uuid.uuid4()), input="{}")["executionArn"])
 
 
-def ended(cloud: LocalCloud, execution_arn: str, timeout: float) -> dict[str, Any]:
+def ended(cloud: SagaCloud, execution_arn: str, timeout: float) -> dict[str, Any]:
     sfn = cloud.client("stepfunctions")
     return dict(eventually(
         lambda: (d := sfn.describe_execution(executionArn=execution_arn))["status"] != "RUNNING"
@@ -195,7 +195,7 @@ def seconds_between(first: dict[str, Any], last: dict[str, Any]) -> float:
 
 
 # ---------------------------------------- 1. Lambda runs the real handlers
-def test_a_boto3_invoke_of_a_deployed_function_reaches_its_real_handler(cloud: LocalCloud) -> None:
+def test_a_boto3_invoke_of_a_deployed_function_reaches_its_real_handler(cloud: SagaCloud) -> None:
     order_id = str(uuid.uuid4())
     event = http_event("GET", f"/orders/{order_id}", path_parameters={"orderId": order_id},
                        authorizer=caller_context(CUSTOMER))
@@ -212,7 +212,7 @@ def test_a_boto3_invoke_of_a_deployed_function_reaches_its_real_handler(cloud: L
 
 
 # ---------------------------------------- 2. EventBridge starts executions
-def test_an_order_created_event_put_on_the_bus_starts_a_saga_execution(cloud: LocalCloud) -> None:
+def test_an_order_created_event_put_on_the_bus_starts_a_saga_execution(cloud: SagaCloud) -> None:
     order_id = str(uuid.uuid4())
     detail = {"orderId": order_id, "customerId": CUSTOMER,
               "lines": [{"sku": SKU, "quantity": 1, "unitPrice": 125}],
@@ -226,7 +226,7 @@ def test_an_order_created_event_put_on_the_bus_starts_a_saga_execution(cloud: Lo
     assert answer["FailedEntryCount"] == 0
     mine = eventually(
         lambda: [d for d in (sfn.describe_execution(executionArn=e["executionArn"])
-                             for e in cloud.executions())
+                             for e in cloud.sagas())
                  if json.loads(d["input"])["detail"]["orderId"] == order_id],
         10, "no execution started for the OrderCreated event")
     assert len(mine) == 1
@@ -239,7 +239,7 @@ def test_an_order_created_event_put_on_the_bus_starts_a_saga_execution(cloud: Lo
 
 # ---------------------------------------- 3. Lambda polls SQS itself
 def test_send_message_leaves_the_command_in_the_queue_until_the_poller_takes_it(
-        cloud: LocalCloud) -> None:
+        cloud: SagaCloud) -> None:
     poller = cloud.poller_for("InventoryWorkerFunction")
     before = invocations(cloud, "InventoryWorkerFunction")
     # A release for an order that holds nothing, on a token no saga waits for: simply consumed.
@@ -262,9 +262,9 @@ def test_send_message_leaves_the_command_in_the_queue_until_the_poller_takes_it(
 
 
 def test_a_message_whose_handler_fails_is_received_five_times_then_moved_to_the_dead_letter_queue(
-        cloud: LocalCloud) -> None:
+        cloud: SagaCloud) -> None:
     before = invocations(cloud, "InventoryWorkerFunction")
-    executions_before = len(cloud.executions())
+    executions_before = len(cloud.sagas())
     poison = json.dumps({"action": "FeedTheCat", "orderId": str(uuid.uuid4())})
 
     cloud.client("sqs").send_message(QueueUrl=cloud.ref("InventoryQueue"), MessageBody=poison)
@@ -277,13 +277,13 @@ def test_a_message_whose_handler_fails_is_received_five_times_then_moved_to_the_
     assert queue_depth(cloud, "InventoryQueue") == (0, 0)
     for queue in ("PaymentDeadLetterQueue", "OrderDeadLetterQueue", "SagaFailuresQueue"):
         assert queue_depth(cloud, queue) == (0, 0), queue
-    assert len(cloud.executions()) == executions_before
+    assert len(cloud.sagas()) == executions_before
     assert cloud.delivery_failures == []
 
 
 # ---------------------------------------- 4. the scaled clock: a floor under scaled timeouts
 def test_a_task_answered_a_fifth_of_a_real_second_after_it_started_does_not_time_out(
-        cloud: LocalCloud) -> None:
+        cloud: SagaCloud) -> None:
     # TimeoutSeconds 10 is what Claim order and Publish OrderConfirmed have: 10 ms at 0.001,
     # less than the emulator itself may need, unless scaled timeouts have a floor.
     machine = one_task_machine(cloud, {
@@ -305,7 +305,7 @@ def test_a_task_answered_a_fifth_of_a_real_second_after_it_started_does_not_time
 
 # ---------------------------------------- 5. parsed once, clients reused
 def test_the_definition_and_its_json_paths_are_parsed_once_not_once_per_execution(
-        cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+        cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch) -> None:
     parses: list[str] = []
     real_parse = asl_parser.AmazonStateLanguageParser.parse
 
@@ -326,7 +326,7 @@ def test_the_definition_and_its_json_paths_are_parsed_once_not_once_per_executio
 
 
 def test_the_interpreter_reuses_its_boto3_clients_across_executions(
-        cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+        cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch) -> None:
     built: list[str] = []
     real_boto3 = boto_client.boto3
 
@@ -364,14 +364,14 @@ def in_a_transaction(hook: Callable[[DynamoDBBackend, str], None]) -> Callable[.
     return get_item
 
 
-def item(cloud: LocalCloud, table: str, pk: str) -> dict[str, Any] | None:
+def item(cloud: SagaCloud, table: str, pk: str) -> dict[str, Any] | None:
     found = cloud.client("dynamodb").get_item(
         TableName=table, Key={"pk": {"S": pk}}, ConsistentRead=True).get("Item")
     return None if found is None else dict(found)
 
 
 def test_a_dynamodb_write_waits_while_another_threads_transaction_is_under_way(
-        cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+        cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch) -> None:
     table = cloud.ref("InventoryTable")
     meanwhile, written, got_in = f"meanwhile-{uuid.uuid4()}", threading.Event(), []
 
@@ -397,7 +397,7 @@ def test_a_dynamodb_write_waits_while_another_threads_transaction_is_under_way(
 
 
 def test_a_cancelled_transaction_restores_only_the_items_it_touched(
-        cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+        cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch) -> None:
     table = cloud.ref("InventoryTable")
     meanwhile, transacted = f"meanwhile-{uuid.uuid4()}", f"transacted-{uuid.uuid4()}"
     wrote: list[str] = []
@@ -420,7 +420,7 @@ def test_a_cancelled_transaction_restores_only_the_items_it_touched(
 
 
 # ---------------------------------------- 7. execution ends are announced
-def test_the_end_of_every_execution_is_announced(cloud: LocalCloud) -> None:
+def test_the_end_of_every_execution_is_announced(cloud: SagaCloud) -> None:
     before = moto_adaptations.executions_ended()
 
     saga = cloud.wait_for_saga(place_order(cloud), timeout=15)
@@ -430,7 +430,7 @@ def test_the_end_of_every_execution_is_announced(cloud: LocalCloud) -> None:
 
 
 # ---------------------------------------- 8. requests are not signed
-def test_requests_to_the_emulator_are_sent_unsigned(cloud: LocalCloud) -> None:
+def test_requests_to_the_emulator_are_sent_unsigned(cloud: SagaCloud) -> None:
     client = boto3.client("dynamodb", region_name=cloud.region)
     sent: list[dict[str, str]] = []
     client.meta.events.register("before-send",
@@ -444,7 +444,7 @@ def test_requests_to_the_emulator_are_sent_unsigned(cloud: LocalCloud) -> None:
 
 # ---------------------------------------- 9. task tokens with a heartbeat
 def test_an_answer_that_arrives_before_the_heartbeat_watch_starts_is_not_lost(
-        cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+        cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch) -> None:
     machine = one_task_machine(cloud, {
         "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
         "Parameters": {"QueueUrl": cloud.ref("SagaFailuresQueue"),
@@ -478,7 +478,7 @@ def test_an_execution_that_outlives_its_cloud_leaves_the_next_cloud_working(
     # follow must not inherit it (seen after `order-saga local invoke CreateOrderFunction`).
     clouds.close()
     monkeypatch.setattr(moto_adaptations, "_clients", {}, raising=False)  # none cached yet
-    with LocalCloud(ROOT, clock_scale=FAST) as first:
+    with SagaCloud(ROOT, clock_scale=FAST) as first:
         start(first, state_machine(first, {"StartAt": "Wait", "States": {
             "Wait": {"Type": "Wait", "Seconds": 1, "Next": "Read"},
             "Read": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem", "End": True,
@@ -486,10 +486,10 @@ def test_an_execution_that_outlives_its_cloud_leaves_the_next_cloud_working(
                                     "Key": {"orderId": {"S": "no-such-order"}}}}}}))
     time.sleep(2)  # Wait is not scaled: the task runs once the first cloud has stopped
 
-    with LocalCloud(ROOT, clock_scale=FAST) as second:
+    with SagaCloud(ROOT, clock_scale=FAST) as second:
         seed(second, {SKU: 10}, {CUSTOMER: 10_000}, "EUR")
         place_order(second)
-        execution = eventually(second.executions, 10, "no saga started")[0]["executionArn"]
+        execution = eventually(second.sagas, 10, "no saga started")[0]["executionArn"]
 
         described = ended(second, execution, timeout=10)
         assert described["status"] == "SUCCEEDED", failures(history(second, execution))
@@ -497,7 +497,7 @@ def test_an_execution_that_outlives_its_cloud_leaves_the_next_cloud_working(
 
 # ---------------------------------------- 4. the scaled clock: heartbeat, timeout, retry (slow)
 def test_a_saga_whose_reservation_report_never_arrives_ends_on_the_scaled_heartbeat(
-        slow_cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+        slow_cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch) -> None:
     order_id = str(uuid.uuid4())
     container = slow_cloud.container_of("InventoryWorkerFunction")
     monkeypatch.setattr(container, "reporter", container.reporter)  # restored after the test
@@ -523,7 +523,7 @@ def test_a_saga_whose_reservation_report_never_arrives_ends_on_the_scaled_heartb
         f"the heartbeat ({HEARTBEAT_SECONDS * SLOW} s), not the timeout, ends the wait: {waited} s")
 
 
-def never_answered(cloud: LocalCloud) -> dict[str, Any]:
+def never_answered(cloud: SagaCloud) -> dict[str, Any]:
     """A command sent to a queue nobody reads: only TimeoutSeconds (100 s) ends the wait."""
     return {"Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
             "Parameters": {"QueueUrl": cloud.ref("SagaFailuresQueue"),
@@ -531,7 +531,7 @@ def never_answered(cloud: LocalCloud) -> dict[str, Any]:
             "TimeoutSeconds": 100}
 
 
-def retried_after_100_seconds(cloud: LocalCloud) -> dict[str, Any]:
+def retried_after_100_seconds(cloud: SagaCloud) -> dict[str, Any]:
     """A send to a queue that does not exist, retried once after IntervalSeconds (100 s)."""
     missing = cloud.ref("SagaFailuresQueue").rsplit("/", 1)[0] + "/no-such-queue"
     return {"Resource": "arn:aws:states:::sqs:sendMessage",
@@ -544,7 +544,7 @@ def retried_after_100_seconds(cloud: LocalCloud) -> dict[str, Any]:
     pytest.param(retried_after_100_seconds, ["SQS.SdkClientException"] * 2, id="Retry interval"),
 ])
 def test_a_tasks_timeout_and_retry_interval_run_on_the_scaled_clock_too(
-        slow_cloud: LocalCloud, task: Callable[[LocalCloud], dict[str, Any]],
+        slow_cloud: SagaCloud, task: Callable[[SagaCloud], dict[str, Any]],
         attempts: list[str]) -> None:
     machine = one_task_machine(slow_cloud, task(slow_cloud))
     started = time.perf_counter()

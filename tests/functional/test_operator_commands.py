@@ -17,10 +17,10 @@ from boto3.dynamodb.types import TypeSerializer
 
 from order_saga.adapters.dynamodb_orders import order_to_item
 from order_saga.domain.model import Money, Order, OrderLine
-from order_saga.local.cli import main
-from order_saga.local.demo import BALANCES, CURRENCY, STOCK
-from order_saga.local.identity import mint
-from order_saga.local.ops_seed import read_seed_file
+from order_saga_tools.cli import main
+from order_saga_tools.demo import BALANCES, CURRENCY, STOCK
+from order_saga_tools.identity import mint
+from order_saga_tools.ops_seed import read_seed_file
 
 from .conftest import ROOT, free_port
 
@@ -367,7 +367,7 @@ def test_a_local_endpoint_where_nothing_listens_is_refused_in_one_line(
 
     out, err = capsys.readouterr()
     assert (status, out) == (2, "")
-    assert err == f"order-saga: nothing answers at {url}: is `order-saga local start` running?\n"
+    assert err == f"order-saga: nothing answers at {url}: is the local cloud running?\n"
 
 
 def test_a_stack_on_aws_without_credentials_is_refused_in_one_line(

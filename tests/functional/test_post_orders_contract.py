@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from order_saga.local.cloud import LocalCloud
-from order_saga.local.demo import http_event
-from order_saga.local.faults import wrap_port
-from order_saga.local.identity import caller_context
+from order_saga_tools.demo import http_event
+from order_saga_tools.faults import wrap_port
+from order_saga_tools.identity import caller_context
+from order_saga_tools.saga import SagaCloud
 
 VALID_BODY = json.dumps(
     {
@@ -22,7 +22,7 @@ VALID_BODY = json.dumps(
 )
 
 
-def post(cloud: LocalCloud, body: str, content_type: str | None, key: str | None = None) -> Any:
+def post(cloud: SagaCloud, body: str, content_type: str | None, key: str | None = None) -> Any:
     event = http_event(
         "POST",
         "/orders",
@@ -37,7 +37,7 @@ def post(cloud: LocalCloud, body: str, content_type: str | None, key: str | None
     return cloud.invoke("CreateOrderFunction", event)
 
 
-def count_items(cloud: LocalCloud, table: str) -> int:
+def count_items(cloud: SagaCloud, table: str) -> int:
     return int(cloud.client("dynamodb").scan(TableName=cloud.ref(table), Select="COUNT")["Count"])
 
 
@@ -52,7 +52,7 @@ def count_items(cloud: LocalCloud, table: str) -> int:
     ],
 )
 def test_json_in_any_accepted_spelling_gets_past_the_content_type_to_the_body_checks(
-    cloud: LocalCloud, content_type: str
+    cloud: SagaCloud, content_type: str
 ) -> None:
     response = post(cloud, '{"customerId": 1}', content_type)
 
@@ -76,7 +76,7 @@ def test_json_in_any_accepted_spelling_gets_past_the_content_type_to_the_body_ch
     ],
 )
 def test_any_other_content_type_is_a_415_before_the_body_is_read_and_leaves_no_trace(
-    cloud: LocalCloud, content_type: str | None
+    cloud: SagaCloud, content_type: str | None
 ) -> None:
     publisher = wrap_port(cloud.container_of("CreateOrderFunction"), "publisher")
     published, orders, keys = (
@@ -115,7 +115,7 @@ def test_any_other_content_type_is_a_415_before_the_body_is_read_and_leaves_no_t
     ],
 )
 def test_a_body_that_repeats_a_key_is_a_400_naming_it_in_the_usual_error_shape(
-    cloud: LocalCloud, body: str, field: str
+    cloud: SagaCloud, body: str, field: str
 ) -> None:
     orders = count_items(cloud, "OrdersTable")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from order_saga.local.cli import main
+from order_saga_tools.cli import main
 
 COMMANDS = [
     ["dlq", "list"],

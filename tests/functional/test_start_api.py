@@ -15,16 +15,16 @@ from urllib.parse import urlsplit
 import jwt
 import pytest
 
-from order_saga.local.api import serving
-from order_saga.local.cloud import LocalCloud
-from order_saga.local.identity import LOCAL_AUDIENCE, LOCAL_ISSUER, mint, signing_key
-from order_saga.local.seeding import seed
+from localcloud.api import serving
+from order_saga_tools.identity import LOCAL_AUDIENCE, LOCAL_ISSUER, mint, signing_key
+from order_saga_tools.saga import SagaCloud
+from order_saga_tools.seeding import seed
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def base_url(cloud: LocalCloud) -> Iterator[str]:
+def base_url(cloud: SagaCloud) -> Iterator[str]:
     with serving(cloud) as url:
         yield url
 
@@ -50,7 +50,7 @@ def request(
 
 
 def test_post_starts_a_real_saga_and_get_shows_it_reach_its_end(
-    cloud: LocalCloud, base_url: str
+    cloud: SagaCloud, base_url: str
 ) -> None:
     seed(cloud, {"SKU-API-1": 5}, {"CUST-API-1": 10_000}, "EUR")
     status, body = request(
@@ -109,7 +109,7 @@ def forged(claims: dict[str, object], key: bytes | None = None, algorithm: str =
 )
 @pytest.mark.parametrize("route", ["POST /orders", "GET /orders/{id}"])
 def test_a_request_without_a_valid_token_gets_401_and_stores_nothing(
-    cloud: LocalCloud, base_url: str, authorization: str | None, route: str
+    cloud: SagaCloud, base_url: str, authorization: str | None, route: str
 ) -> None:
     before = cloud.client("dynamodb").scan(TableName=cloud.ref("OrdersTable"))["Count"]
     headers = {"authorization": authorization} if authorization is not None else {}

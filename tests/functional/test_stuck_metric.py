@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 
+from localcloud.template import load_template
 from order_saga.adapters.dynamodb_orders import order_to_item
 from order_saga.domain.model import Money, Order, OrderLine
-from order_saga.local.cloud import LocalCloud
-from order_saga.local.template import load_template
+from order_saga_tools.saga import SagaCloud
 
 
 def metric_records(printed: str) -> list[dict[str, Any]]:
@@ -32,7 +32,7 @@ def metric_records(printed: str) -> list[dict[str, Any]]:
 
 
 def test_the_republisher_counts_an_order_unclaimed_for_15_minutes_under_the_alarms_dimensions(
-    cloud: LocalCloud, capsys: pytest.CaptureFixture[str], project_root: Path
+    cloud: SagaCloud, capsys: pytest.CaptureFixture[str], project_root: Path
 ) -> None:
     # A lost emit long ago: the order is PENDING and no saga runs for it.
     line = OrderLine("SKU-STUCK", 1, Money(100, "EUR"))

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 import yaml
 
-from order_saga.local.cloud import LocalCloud, SagaDeadlineError
-from order_saga.local.demo import post_order
-from order_saga.local.deploy import Deployment, Resolver
-from order_saga.local.runtime import HandlerError
-from order_saga.local.seeding import seed
-from order_saga.local.template import TemplateError, load_template
+from localcloud.deploy import Deployment, Resolver
+from localcloud.runtime import HandlerError
+from localcloud.template import TemplateError, load_template
+from order_saga_tools.demo import post_order
+from order_saga_tools.saga import SagaCloud, SagaDeadlineError
+from order_saga_tools.seeding import seed
 
 ROOT = Path(__file__).resolve().parents[2]
 CLOCK_SCALE = 0.001
@@ -53,7 +53,7 @@ def project_copy(tmp_path: Path, breaks: Callable[[Template], None]) -> Path:
     return tmp_path
 
 
-def place_order(cloud: LocalCloud, key: str, order_id: str | None = None) -> str:
+def place_order(cloud: SagaCloud, key: str, order_id: str | None = None) -> str:
     body = json.dumps({"currency": "EUR",
                        "lines": [{"sku": SKU, "quantity": 1, "unitPrice": "1.25"}]})
     response = post_order(cloud, CUSTOMER, body, key, order_id)
@@ -61,7 +61,7 @@ def place_order(cloud: LocalCloud, key: str, order_id: str | None = None) -> str
     return str(json.loads(response["body"])["orderId"])
 
 
-def commands_left(cloud: LocalCloud, queue: str, order_id: str) -> set[str]:
+def commands_left(cloud: SagaCloud, queue: str, order_id: str) -> set[str]:
     """Actions of the order's commands still in a queue (read once, then visible again)."""
     sqs = cloud.client("sqs")
     messages = sqs.receive_message(QueueUrl=cloud.ref(queue), MaxNumberOfMessages=10,
@@ -70,7 +70,7 @@ def commands_left(cloud: LocalCloud, queue: str, order_id: str) -> set[str]:
     return {body["action"] for body in bodies if body.get("orderId") == order_id}
 
 
-def queues_with_a_consumer(cloud: LocalCloud) -> set[str]:
+def queues_with_a_consumer(cloud: SagaCloud) -> set[str]:
     mappings = cloud.client("lambda").list_event_source_mappings()["EventSourceMappings"]
     return {mapping["EventSourceArn"].rsplit(":", 1)[-1] for mapping in mappings}
 
@@ -120,7 +120,7 @@ WIRINGS = [
 @pytest.mark.parametrize("wiring", WIRINGS)
 def test_a_saga_deployed_from_the_template_ends_as_its_wiring_allows(
         tmp_path: Path, wiring: Wiring) -> None:
-    with LocalCloud(project_copy(tmp_path, wiring.breaks), clock_scale=CLOCK_SCALE) as cloud:
+    with SagaCloud(project_copy(tmp_path, wiring.breaks), clock_scale=CLOCK_SCALE) as cloud:
         seed(cloud, {SKU: 10}, {CUSTOMER: 10_000}, "EUR")
         for function in PARTICIPANTS:
             cloud.container_of(function)  # cold starts now, not inside a scaled heartbeat
@@ -142,7 +142,7 @@ def test_an_event_pattern_that_does_not_match_the_emitted_event_starts_no_saga(
         rule = properties(template, "OrderSagaStateMachine")["Events"]["OrderCreated"]
         rule["Properties"]["Pattern"]["detail-type"] = ["OrderPlaced"]
 
-    with LocalCloud(project_copy(tmp_path, pattern_for_order_placed),
+    with SagaCloud(project_copy(tmp_path, pattern_for_order_placed),
                     clock_scale=CLOCK_SCALE) as cloud:
         seed(cloud, {SKU: 10}, {CUSTOMER: 10_000}, "EUR")
         order_id = place_order(cloud, key="pattern-mismatch")
@@ -151,7 +151,7 @@ def test_an_event_pattern_that_does_not_match_the_emitted_event_starts_no_saga(
         with pytest.raises(SagaDeadlineError, match="still PENDING"):
             cloud.wait_for_saga(order_id, timeout=2)
 
-        assert cloud.executions() == []
+        assert cloud.sagas() == []
         order = cloud.order(order_id)
         assert order is not None and order["status"] == "PENDING"
         assert cloud.delivery_failures == []
@@ -163,7 +163,7 @@ def test_a_definition_substitution_left_out_stops_the_deploy_naming_it(
     def leave_out(template: Template) -> None:
         del substitutions(template)[key]
 
-    cloud = LocalCloud(project_copy(tmp_path, leave_out), clock_scale=CLOCK_SCALE)
+    cloud = SagaCloud(project_copy(tmp_path, leave_out), clock_scale=CLOCK_SCALE)
 
     with pytest.raises(TemplateError, match=rf"OrderSagaStateMachine: .*\$\{{{key}\}}"):
         cloud.start()
@@ -180,7 +180,7 @@ def test_a_definition_substitution_left_out_stops_the_deploy_naming_it(
 ])
 def test_a_jwt_deploy_without_issuer_and_audience_stops_at_the_templates_rule(
         parameters: dict[str, str]) -> None:
-    cloud = LocalCloud(ROOT, clock_scale=CLOCK_SCALE, parameters=parameters)
+    cloud = SagaCloud(ROOT, clock_scale=CLOCK_SCALE, parameters=parameters)
 
     with pytest.raises(TemplateError) as raised, cloud:  # a cloud that starts is stopped again
         pass
@@ -192,7 +192,7 @@ def test_a_jwt_deploy_without_issuer_and_audience_stops_at_the_templates_rule(
 def test_a_jwt_deploy_with_issuer_and_audience_passes_the_rule() -> None:
     parameters = {"ApiAuthorizationType": "JWT", "JwtIssuer": ISSUER, "JwtAudience": "orders"}
 
-    with LocalCloud(ROOT, clock_scale=CLOCK_SCALE, parameters=parameters) as cloud:
+    with SagaCloud(ROOT, clock_scale=CLOCK_SCALE, parameters=parameters) as cloud:
         assert {route.authorization for route in cloud.deployment.routes} == {"JWT"}
 
 
@@ -211,7 +211,7 @@ def test_a_handler_in_a_module_that_does_not_exist_fails_its_invocation_with_an_
         properties(template, "CreateOrderFunction")["Handler"] = (
             "order_saga.entrypoints.create_orders.lambda_handler")
 
-    with LocalCloud(project_copy(tmp_path, misspell_the_handler),
+    with SagaCloud(project_copy(tmp_path, misspell_the_handler),
                     clock_scale=CLOCK_SCALE) as cloud:
         order_id = str(uuid.uuid4())
         with pytest.raises(HandlerError) as raised:
@@ -220,4 +220,4 @@ def test_a_handler_in_a_module_that_does_not_exist_fails_its_invocation_with_an_
         assert raised.value.error_type == "Runtime.ImportModuleError"
         assert "order_saga.entrypoints.create_orders" in raised.value.error_message
         assert cloud.order(order_id) is None
-        assert cloud.executions() == []
+        assert cloud.sagas() == []

@@ -29,10 +29,11 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
+from localcloud.stack import Stack, local, on_aws
 from order_saga.adapters.dynamodb_inventory import reservation_key, stock_key
 from order_saga.adapters.dynamodb_payments import balance_key, charge_key
-from order_saga.local.identity import mint
-from order_saga.local.stack import Stack, local, on_aws
+from order_saga_tools.identity import mint
+from order_saga_tools.state import outputs_path
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL_CLOCK_SCALE = 0.01
@@ -229,7 +230,7 @@ def _free_port() -> int:
 def local_target() -> Iterator[System]:
     """`order-saga local start` in a subprocess on free ports, its timers at 1/100."""
     command = [
-        sys.executable, "-m", "order_saga.local.cli", "--root", str(ROOT), "local", "start",
+        sys.executable, "-m", "order_saga_tools.cli", "--root", str(ROOT), "local", "start",
         "--quiet", "--clock-scale", str(LOCAL_CLOCK_SCALE),
         "--port", str(_free_port()), "--aws-port", str(_free_port()),
     ]  # fmt: skip
@@ -245,7 +246,7 @@ def local_target() -> Iterator[System]:
                 raise RuntimeError(f"`{' '.join(command)}` ended before printing its outputs")
             printed += line
         outputs = {o["OutputKey"]: o["OutputValue"] for o in json.loads(printed)}
-        stack = local(outputs["AwsEndpointUrl"], ROOT)
+        stack = local(outputs["AwsEndpointUrl"], outputs_path(ROOT))
 
         def pair() -> tuple[Customer, Customer]:
             ids = unique("CUST"), unique("CUST")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from botocore.credentials import Credentials
 
-from order_saga.local.identity import mint
+from order_saga_tools.identity import mint
 
 from .system import (
     JWT_VARIABLES,

@@ -18,7 +18,7 @@ import pytest
 import yaml
 from botocore.exceptions import ClientError
 
-from order_saga.local.drills import SCENARIOS
+from order_saga_tools.drills import SCENARIOS
 
 from .system import ROOT, Customer, System, unique
 

@@ -16,8 +16,8 @@ from typing import Any
 import boto3
 import pytest
 
-from order_saga.local import sfn_mocks
-from order_saga.local.drills import SCENARIOS, Cell, load_cells
+from order_saga_tools import sfn_mocks
+from order_saga_tools.drills import SCENARIOS, Cell, load_cells
 
 from .system import ROOT, saga_path, wait_for_execution
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import pytest
 
 from order_saga.domain.errors import ParticipantUnavailableError
-from order_saga.local.cloud import LocalCloud
-from order_saga.local.demo import post_order
-from order_saga.local.faults import InjectedFaultError, wrap_port
-from order_saga.local.seeding import balances, seed, stock
+from order_saga_tools.demo import post_order
+from order_saga_tools.faults import InjectedFaultError, wrap_port
+from order_saga_tools.saga import SagaCloud
+from order_saga_tools.seeding import balances, seed, stock
 
 CLAIM = ("Read order from event", "Claim order")
 CANCELLED_TAIL = ("Cancel order", "Publish OrderCancelled", "Order cancelled")
@@ -113,7 +113,7 @@ CASES = [
 
 
 def place(
-    cloud: LocalCloud, customer: str, sku: str, quantity: int, order_id: str | None = None
+    cloud: SagaCloud, customer: str, sku: str, quantity: int, order_id: str | None = None
 ) -> str:
     body = json.dumps(
         {"currency": "EUR", "lines": [{"sku": sku, "quantity": quantity, "unitPrice": "2.50"}]}
@@ -130,7 +130,7 @@ def fresh_names() -> tuple[str, str]:
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_each_outcome_follows_its_exact_path_and_leaves_stock_and_money_right(
-    cloud: LocalCloud, case: Case
+    cloud: SagaCloud, case: Case
 ) -> None:
     customer, sku = fresh_names()
     seed(cloud, {sku: 10}, {customer: case.balance}, "EUR")
@@ -153,7 +153,7 @@ def test_each_outcome_follows_its_exact_path_and_leaves_stock_and_money_right(
     assert balances(cloud, [customer]) == {customer: case.balance - cost}
 
 
-def test_a_transient_failure_is_retried_and_the_order_still_confirms(cloud: LocalCloud) -> None:
+def test_a_transient_failure_is_retried_and_the_order_still_confirms(cloud: SagaCloud) -> None:
     customer, sku = fresh_names()
     seed(cloud, {sku: 10}, {customer: 10_000}, "EUR")
     ledger = wrap_port(cloud.container_of("PaymentWorkerFunction"), "ledger")
@@ -174,7 +174,7 @@ def test_a_transient_failure_is_retried_and_the_order_still_confirms(cloud: Loca
     assert stock(cloud, [sku]) == {sku: 7}
 
 
-def test_a_compensation_that_fails_for_good_parks_the_order(cloud: LocalCloud) -> None:
+def test_a_compensation_that_fails_for_good_parks_the_order(cloud: SagaCloud) -> None:
     customer, sku = fresh_names()
     seed(cloud, {sku: 10}, {customer: 100}, "EUR")
     order_id = str(uuid.uuid4())
@@ -201,7 +201,7 @@ def test_a_compensation_that_fails_for_good_parks_the_order(cloud: LocalCloud) -
     assert stock(cloud, [sku]) == {sku: 8}, "the reservation stays held until a person acts"
 
 
-def test_a_duplicated_order_created_event_starts_no_second_saga(cloud: LocalCloud) -> None:
+def test_a_duplicated_order_created_event_starts_no_second_saga(cloud: SagaCloud) -> None:
     customer, sku = fresh_names()
     seed(cloud, {sku: 10}, {customer: 10_000}, "EUR")
     order_id = place(cloud, customer, sku, 1)
@@ -236,14 +236,14 @@ def test_a_duplicated_order_created_event_starts_no_second_saga(cloud: LocalClou
     assert balances(cloud, [customer]) == {customer: 10_000 - 250}
 
 
-def wait_for_executions(cloud: LocalCloud, order_id: str, count: int) -> list[dict[str, object]]:
+def wait_for_executions(cloud: SagaCloud, order_id: str, count: int) -> list[dict[str, object]]:
     import time
 
     sfn = cloud.client("stepfunctions")
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         mine = []
-        for execution in cloud.executions():
+        for execution in cloud.sagas():
             described = sfn.describe_execution(executionArn=execution["executionArn"])
             if order_id in described["input"] and described["status"] != "RUNNING":
                 mine.append(execution)

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+import localcloud
 import order_saga
+import order_saga_tools
 from order_saga.service_layer import ports
 
 from . import fakes
@@ -21,7 +23,8 @@ AWS = ("boto3", "botocore", "aws_lambda_powertools", "aws_xray_sdk", "moto")
 OUTER_LAYERS = (
     "order_saga.adapters",
     "order_saga.entrypoints",
-    "order_saga.local",
+    "localcloud",
+    "order_saga_tools",
     "order_saga.bootstrap",
     "order_saga.config",
 )
@@ -62,13 +65,13 @@ def forbidden(names: set[str], banned: tuple[str, ...]) -> list[str]:
     )
 
 
-def modules_of(layer: str) -> list[Path]:
-    return sorted((PACKAGE / layer).rglob("*.py"))
+def modules_of(layer: str, package: Path = PACKAGE) -> list[Path]:
+    return sorted((package / layer).rglob("*.py"))
 
 
-def module_name(path: Path) -> str:
+def module_name(path: Path, package: Path = PACKAGE) -> str:
     # A package's __init__ keeps its name, so that "." resolves to the package itself.
-    return ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(path.relative_to(package.parent).with_suffix("").parts)
 
 
 @pytest.mark.parametrize(
@@ -152,6 +155,41 @@ def test_importing_the_domain_and_services_loads_no_aws_library() -> None:
     assert loaded == "[]"
 
 
+ENGINE = Path(localcloud.__file__).parent
+TOOLING = Path(order_saga_tools.__file__).parent
+
+
+@pytest.mark.parametrize(
+    "path", modules_of(".", ENGINE), ids=lambda path: path.relative_to(ENGINE).as_posix()
+)
+def test_the_engine_imports_nothing_of_the_saga_neither_runtime_nor_tooling(path: Path) -> None:
+    names = imported_names(path.read_text(encoding="utf-8"), module_name(path, ENGINE))
+
+    assert forbidden(names, ("order_saga", "order_saga_tools")) == []
+
+
+@pytest.mark.parametrize(
+    "path", modules_of(".", PACKAGE), ids=lambda path: path.relative_to(PACKAGE).as_posix()
+)
+def test_the_runtime_package_imports_neither_the_engine_nor_the_tooling(path: Path) -> None:
+    names = imported_names(path.read_text(encoding="utf-8"), module_name(path))
+
+    assert forbidden(names, ("localcloud", "order_saga_tools", "moto", "yaml", "jwt")) == []
+
+
+def test_the_three_parts_live_in_their_own_folders_and_the_runtime_folder_holds_only_it() -> None:
+    runtime_folder = PACKAGE.parent
+
+    assert ENGINE.parent.name == "engine"
+    assert TOOLING.parent.name == "tooling"
+    assert sorted(p.name for p in runtime_folder.iterdir() if p.name != "__pycache__") == [
+        "order_saga",
+        "requirements.txt",
+    ]
+    assert len(modules_of(".", ENGINE)) >= 8
+    assert len(modules_of(".", TOOLING)) >= 8
+
+
 PORTS_AND_FAKES = [
     (ports.OrderRepository, fakes.FakeOrderRepository),
     (ports.InventoryStore, fakes.FakeInventoryStore),
@@ -183,3 +221,20 @@ def test_each_fake_offers_every_method_of_its_port_with_the_same_parameters(
         assert list(inspect.signature(getattr(fake, name)).parameters) == list(
             signature.parameters
         ), f"{fake.__name__}.{name}"
+
+
+def test_pyproject_lists_every_package_of_the_runtime_and_the_tooling() -> None:
+    import tomllib
+
+    listed = set(
+        tomllib.loads((PACKAGE.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))[
+            "tool"
+        ]["setuptools"]["packages"]
+    )
+    found = {
+        module_name(init.parent, root).removesuffix(".")
+        for root in (PACKAGE, TOOLING)
+        for init in root.rglob("__init__.py")
+    }
+
+    assert listed == found

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from order_saga.local.diagram import (
+from order_saga_tools.diagram import (
     END_MARKER,
     START_MARKER,
     fenced,
@@ -20,7 +20,7 @@ from order_saga.local.diagram import (
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 ASL: dict[str, Any] = json.loads((ROOT / "statemachines" / "order_saga.asl.json").read_text())
-REFRESH = "python -m order_saga.local.diagram --write README.md"
+REFRESH = "python -m order_saga_tools.diagram --write README.md"
 
 
 def stale_diagram_diff(readme: str, asl: dict[str, Any]) -> str:

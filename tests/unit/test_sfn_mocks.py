@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from order_saga.local import sfn_mocks
-from order_saga.local.drills import SCENARIOS, load_cells
+from order_saga_tools import sfn_mocks
+from order_saga_tools.drills import SCENARIOS, load_cells
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG: dict[str, Any] = json.loads((ROOT / sfn_mocks.MOCK_CONFIG).read_text(encoding="utf-8"))
@@ -25,7 +25,7 @@ RANGE = re.compile(r"^(\d+)(?:-(\d+))?$")
 def test_the_committed_file_is_what_the_generator_writes() -> None:
     assert (ROOT / sfn_mocks.MOCK_CONFIG).read_text(encoding="utf-8") == sfn_mocks.rendered(
         ROOT
-    ), "regenerate: python -m order_saga.local.sfn_mocks > statemachines/MockConfigFile.json"
+    ), "regenerate: python -m order_saga_tools.sfn_mocks > statemachines/MockConfigFile.json"
 
 
 def test_the_file_has_the_top_level_fields_aws_documents() -> None:

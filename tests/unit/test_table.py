@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from order_saga.local.operator import table
+from order_saga_tools.operator import table
 
 PATH = " > ".join(
     ["Claim order", "Reserve inventory", "Charge payment", "Confirm order", "Refund payment",

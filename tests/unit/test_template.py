@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from order_saga.local.template import parse_yaml, translate
+from localcloud.template import parse_yaml, translate
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
@@ -1216,3 +1216,34 @@ def test_the_republisher_may_list_the_sagas_executions_and_nothing_more_of_the_s
 
     assert role_id == "RepublishPendingOrdersRole"
     assert on_the_saga == [["states:ListExecutions"]]
+
+
+# ---------------------------------------------------------------- what each function ships
+
+
+def pinned(requirement_lines: list[str], package: str) -> str | None:
+    for line in requirement_lines:
+        name, _, version = line.split("#", 1)[0].strip().partition("==")
+        if name.split("[", 1)[0].strip() == package:
+            return version.strip()
+    return None
+
+
+def test_powertools_comes_from_the_public_layer_of_the_version_the_project_pins() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    requirements = (ROOT / "src" / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    parameter = TEMPLATE["Parameters"]["PowertoolsLayerArn"]
+    function = TEMPLATE["Globals"]["Function"]
+    runtime = function["Runtime"]
+    (architecture,) = function["Architectures"]
+
+    assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
+    assert parameter["Default"] == (
+        f"/aws/service/powertools/python/{architecture}/{runtime}/"
+        f"{pinned(project['dependencies'], 'aws-lambda-powertools')}"
+    )
+    assert function["Layers"] == [{"Ref": "PowertoolsLayerArn"}]
+    assert pinned(requirements, "aws-lambda-powertools") is None
+    assert pinned(requirements, "iso4217") == pinned(project["dependencies"], "iso4217")

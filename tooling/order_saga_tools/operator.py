@@ -8,7 +8,8 @@ import sys
 import textwrap
 from typing import Any
 
-from order_saga.local.stack import Stack, connect
+from localcloud.stack import Stack, connect
+from order_saga_tools.state import outputs_path
 
 
 def add_target_arguments(parser: argparse.ArgumentParser, changes: bool = False) -> None:
@@ -32,7 +33,7 @@ def add_target_arguments(parser: argparse.ArgumentParser, changes: bool = False)
 
 def stack_of(args: argparse.Namespace) -> Stack:
     """The stack the command line names; StackUnreachableError says why it cannot be reached."""
-    return connect(args.stack, args.region, args.local, args.root)
+    return connect(args.stack, args.region, args.local, outputs_path(args.root))
 
 
 def confirm(question: str, assume_yes: bool) -> bool:

@@ -1,7 +1,7 @@
 """Reach a running stack, on AWS or on the local cloud, the same way: its outputs and clients.
 
-On AWS a stack is found by name with CloudFormation, in a region; locally, `order-saga local
-start` writes the outputs beside the project and serves the AWS APIs on an endpoint. Either
+On AWS a stack is found by name with CloudFormation, in a region; locally, the running local
+cloud has written its outputs to a file and serves the AWS APIs on an endpoint. Either
 way a tool gets the stack's outputs by key and boto3 clients for its resources.
 """
 
@@ -16,7 +16,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
-from order_saga.local.endpoint import ENDPOINT_OUTPUT, OUTPUTS_FILE
+from localcloud.endpoint import ENDPOINT_OUTPUT
 
 LOCAL_REGION = "us-east-1"
 # Calls to a stack fail fast and clearly rather than hang on a closed port.
@@ -87,15 +87,15 @@ def on_aws(name: str, region: str | None = None) -> Stack:
     return Stack(name, str(session.region_name), outputs, session=session)
 
 
-def local(endpoint_url: str, root: Path | str = ".") -> Stack:
-    """The local cloud serving `endpoint_url`, with the outputs `order-saga local start` wrote."""
-    path = Path(root).resolve() / OUTPUTS_FILE
+def local(endpoint_url: str, outputs_file: Path) -> Stack:
+    """The local cloud serving `endpoint_url`, with the outputs it wrote to `outputs_file`."""
+    path = outputs_file.resolve()
     try:
         written = json.loads(path.read_text(encoding="utf-8"))
         outputs = {o["OutputKey"]: o["OutputValue"] for o in written}
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise StackUnreachableError(
-            f"no local cloud outputs in {path}: start one with `order-saga local start`"
+            f"no local cloud outputs in {path}: is the local cloud running from this folder?"
         ) from exc
     url = endpoint_url.rstrip("/")
     if outputs.get(ENDPOINT_OUTPUT, "").rstrip("/") != url:
@@ -111,17 +111,17 @@ def local(endpoint_url: str, root: Path | str = ".") -> Stack:
         stack.client("sts").get_caller_identity()
     except (BotoCoreError, ClientError) as exc:
         raise StackUnreachableError(
-            f"nothing answers at {url}: is `order-saga local start` running?"
+            f"nothing answers at {url}: is the local cloud running?"
         ) from exc
     return stack
 
 
 def connect(
-    stack: str | None, region: str | None, local_url: str | None, root: Path | str = "."
+    stack: str | None, region: str | None, local_url: str | None, outputs_file: Path
 ) -> Stack:
     """The stack an operator command names: `--stack NAME [--region R]` or `--local URL`."""
     if (stack is None) == (local_url is None):
         raise StackUnreachableError("name one target: --stack NAME [--region R] or --local URL")
     if local_url is not None:
-        return local(local_url, root)
+        return local(local_url, outputs_file)
     return on_aws(str(stack), region)

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from order_saga.local.operator import table
-from order_saga.local.redrive import add_commands as add_redrive_commands
+from order_saga_tools.operator import table
+from order_saga_tools.redrive import add_commands as add_redrive_commands
 
 DEFAULT_CLOCK_SCALE = 0.01
 DEFAULT_AWS_PORT = 4566
@@ -120,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     drill = commands.add_parser("drill", help="run the saga failure drills and print the report")
     drill.add_argument("--only", metavar="PATTERN", help="run only the cells whose name matches")
     drill.add_argument("--json", action="store_true", help="print the report as JSON")
-    from order_saga.local import ops_inspect, ops_seed
+    from order_saga_tools import ops_inspect, ops_seed
 
     ops_seed.add_command(commands)
     ops_inspect.add_commands(commands)
@@ -166,7 +166,7 @@ def _print_demo(result: dict[str, Any]) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from order_saga.local.demo import run_demo
+    from order_saga_tools.demo import run_demo
 
     if not args.json:
         print("starting the local cloud and placing 4 orders...", file=sys.stderr, flush=True)
@@ -223,12 +223,12 @@ def _env_vars(path: str | None, cloud: Any, function: str) -> None:
 
 
 def _invoke(args: argparse.Namespace) -> int:
-    from order_saga.local.cloud import LocalCloud
-    from order_saga.local.runtime import HandlerError
+    from localcloud.runtime import HandlerError
+    from order_saga_tools.saga import SagaCloud
 
     event = _read_event(args.event)
     parameters = parameter_overrides(args.parameter_overrides)
-    with LocalCloud(args.root, parameters=parameters) as cloud:
+    with SagaCloud(args.root, parameters=parameters) as cloud:
         if cloud.deployment.function_by_name_or_id(args.function) is None:
             known = ", ".join(sorted(cloud.deployment.functions))
             raise UsageError(f"unknown function {args.function!r}; the template has {known}")
@@ -272,10 +272,10 @@ def _executions(cloud: Any) -> dict[str, str]:
 
 
 def _send_event(args: argparse.Namespace) -> int:
-    from order_saga.local.cloud import LocalCloud
+    from order_saga_tools.saga import SagaCloud
 
     entry = _event_entry(args.event, _read_event(args.event))
-    with LocalCloud(args.root, clock_scale=args.clock_scale) as cloud:
+    with SagaCloud(args.root, clock_scale=args.clock_scale) as cloud:
         buses = [i for i, kind in cloud.deployment.types.items() if kind == "AWS::Events::EventBus"]
         bus = args.bus or (buses[0] if len(buses) == 1 else None)
         if bus not in buses:
@@ -313,11 +313,12 @@ def _listening(what: str, port: int, start: Any) -> Any:
 
 
 def _start(args: argparse.Namespace) -> int:
-    from order_saga.local.api import serve
-    from order_saga.local.cloud import LocalCloud
-    from order_saga.local.endpoint import AwsEndpoint, local_outputs, write_outputs
+    from localcloud.api import serve
+    from localcloud.endpoint import AwsEndpoint, local_outputs, write_outputs
+    from order_saga_tools.saga import SagaCloud
+    from order_saga_tools.state import outputs_path
 
-    with LocalCloud(args.root, clock_scale=args.clock_scale) as cloud:
+    with SagaCloud(args.root, clock_scale=args.clock_scale) as cloud:
         server = _listening("the HTTP API", args.port, lambda: serve(cloud, args.port))
         endpoint = AwsEndpoint(args.aws_port)
         try:
@@ -325,13 +326,13 @@ def _start(args: argparse.Namespace) -> int:
             if cloud.runtime is not None and not args.quiet:
                 cloud.runtime.logs.echo = sys.stderr
             if args.seed:
-                from order_saga.local.demo import BALANCES, CURRENCY, STOCK
-                from order_saga.local.seeding import seed
+                from order_saga_tools.demo import BALANCES, CURRENCY, STOCK
+                from order_saga_tools.seeding import seed
 
                 seed(cloud, STOCK, BALANCES, CURRENCY)
             api_url = f"http://127.0.0.1:{server.server_address[1]}"
             outputs = local_outputs(cloud, api_url, endpoint_url)
-            written = write_outputs(cloud.root, outputs)
+            written = write_outputs(outputs_path(cloud.root), outputs)
             print(json.dumps(outputs, indent=2), flush=True)
             print(f"outputs written to {written}", file=sys.stderr)
             _print_routes(cloud, api_url, endpoint_url)
@@ -345,7 +346,7 @@ def _start(args: argparse.Namespace) -> int:
 
 
 def _print_routes(cloud: Any, api_url: str, endpoint_url: str) -> None:
-    from order_saga.local.identity import key_path
+    from order_saga_tools.state import key_path
 
     out = sys.stderr
     for route in cloud.deployment.routes:
@@ -379,7 +380,7 @@ def _print_routes(cloud: Any, api_url: str, endpoint_url: str) -> None:
 
 
 def _token(args: argparse.Namespace) -> int:
-    from order_saga.local.identity import mint
+    from order_saga_tools.identity import mint
 
     if args.ttl <= 0:
         raise UsageError("--ttl must be at least 1 second")
@@ -390,16 +391,16 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def _drill(args: argparse.Namespace) -> int:
-    from order_saga.local.drills import main as run_drills
+    from order_saga_tools.drills import main as run_drills
 
     return run_drills(args.root, args.only, args.json)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from order_saga.local.drills import ScenarioError
-    from order_saga.local.ops_seed import SeedFileError
-    from order_saga.local.stack import StackUnreachableError
-    from order_saga.local.template import TemplateError
+    from localcloud.stack import StackUnreachableError
+    from localcloud.template import TemplateError
+    from order_saga_tools.drills import ScenarioError
+    from order_saga_tools.ops_seed import SeedFileError
 
     args = _parser().parse_args(argv)
     try:

@@ -1,4 +1,4 @@
-"""The local cloud: template.yaml deployed on moto in this process, with the real handlers."""
+"""The local cloud: a SAM template deployed on moto in this process, with the real handlers."""
 
 from __future__ import annotations
 
@@ -6,45 +6,26 @@ import json
 import logging
 import os
 import threading
-import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import boto3
 from botocore.config import Config
 
-from order_saga.local import moto_adaptations
-from order_saga.local.deploy import ACCOUNT_ID, Deployer, Deployment
-from order_saga.local.identity import LOCAL_IDENTITY_PARAMETERS
-from order_saga.local.pollers import Mapping, QueuePoller
-from order_saga.local.runtime import HandlerError, LambdaRuntime
-from order_saga.local.template import TemplateError, code_uri_of, load_template, translate
+from localcloud import moto_adaptations
+from localcloud.deploy import ACCOUNT_ID, Deployer, Deployment
+from localcloud.pollers import Mapping, QueuePoller
+from localcloud.runtime import HandlerError, LambdaRuntime
+from localcloud.template import TemplateError, code_uri_of, load_template, translate
 
-TERMINAL_ORDER_STATUSES = frozenset({"CONFIRMED", "CANCELLED", "COMPENSATION_FAILED"})
-SAGA_POLL_SECONDS = 0.05
+STATE_DIR = ".localcloud"
 MOTO_CONFIG = {
     "lambda": {"use_docker": False},
     "stepfunctions": {"execute_state_machine": True},
     "core": {"reset_boto3_session": True},
 }
-
-
-class SagaDeadlineError(TimeoutError):
-    """A saga did not reach a terminal status before its deadline."""
-
-
-@dataclass(frozen=True)
-class SagaResult:
-    """How one order's saga ended, read from the tables and the execution history."""
-
-    order_id: str
-    status: str
-    reason: str | None
-    execution_status: str
-    path: tuple[str, ...]
-    output: dict[str, Any] | None
 
 
 class LocalCloud:
@@ -56,15 +37,22 @@ class LocalCloud:
         template: str = "template.yaml",
         clock_scale: float = 1.0,
         parameters: dict[str, str] | None = None,
-        stack_name: str = "order-saga-local",
+        stack_name: str = "localcloud",
         region: str = "us-east-1",
+        local_defaults: dict[str, str] | None = None,
+        state_dir: str = STATE_DIR,
     ) -> None:
+        """`parameters` override the template's defaults; `local_defaults` apply only to the
+        parameters the template declares and `parameters` leaves unset. `state_dir` (under
+        `root`) holds what outlives one run: the local signing key, the outputs written."""
         if clock_scale <= 0:
             raise ValueError("clock_scale must be more than 0 (1.0 is real time)")
         self.root = Path(root).resolve()
         self.template_path = self.root / template
         self.clock_scale = clock_scale
-        self.parameters = {"Stage": "local", **(parameters or {})}
+        self.parameters = dict(parameters or {})
+        self.local_defaults = dict(local_defaults or {})
+        self.state_dir = self.root / state_dir
         self.region = region
         self.deployment = Deployment(stack_name=stack_name, region=region)
         self.pollers: list[QueuePoller] = []
@@ -73,19 +61,20 @@ class LocalCloud:
         self._saved_environ: dict[str, str] = {}
         self.runtime: LambdaRuntime | None = None
         self.delivery_failures: list[dict[str, Any]] = []
-        # Drills: refuse the next N deliveries of events about these orders to a target.
-        self.refused_deliveries: dict[str, int] = {}
+        # Called with each event before a rule delivers it to a target; raising fails the
+        # delivery, which then goes to the target's dead-letter queue (faults, drills).
+        self.delivery_guard: Callable[[dict[str, Any]], None] | None = None
         self._deliveries: list[threading.Thread] = []
 
     # ------------------------------------------------------------------ lifecycle
-    def __enter__(self) -> LocalCloud:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def start(self) -> LocalCloud:
+    def start(self) -> Self:
         from moto import mock_aws
 
         if moto_adaptations.state.lambda_router is not None:
@@ -93,7 +82,7 @@ class LocalCloud:
         template = load_template(self.template_path)
         declared = template.get("Parameters") or {}
         self.parameters = {
-            **{k: v for k, v in LOCAL_IDENTITY_PARAMETERS.items() if k in declared},
+            **{k: v for k, v in self.local_defaults.items() if k in declared},
             **self.parameters,
         }
         self._saved_environ = dict(os.environ)
@@ -197,10 +186,6 @@ class LocalCloud:
             raise KeyError(f"no function {function!r} in the template")
         return self.runtime.module_of(spec)
 
-    def container_of(self, function: str) -> Any:
-        """The composition root (the ports) of a function's handler, cold-starting it if needed."""
-        return self.handler_module(function).container
-
     def _route_lambda(self, function_name: str, payload: bytes) -> bytes:
         assert self.runtime is not None  # noqa: S101
         spec = self.deployment.function_by_name_or_id(function_name)
@@ -267,7 +252,8 @@ class LocalCloud:
         payload = _target_input(target, event)
         arn = target["Arn"]
         try:
-            self._refuse_if_planned(event)
+            if self.delivery_guard is not None:
+                self.delivery_guard(event)
             if ":states:" in arn:
                 # EventBridge starts the execution from inside AWS: no API round trip here either.
                 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
@@ -280,12 +266,6 @@ class LocalCloud:
                 self.invoke(function, json.loads(payload))
         except Exception as exc:  # noqa: BLE001 - a failed delivery goes to the target's DLQ
             self._dead_letter(rule, target, payload, exc)
-
-    def _refuse_if_planned(self, event: dict[str, Any]) -> None:
-        order_id = str((event.get("detail") or {}).get("orderId", ""))
-        if self.refused_deliveries.get(order_id, 0) > 0:
-            self.refused_deliveries[order_id] -= 1
-            raise ConnectionError(f"delivery refused on purpose for order {order_id}")
 
     def _dead_letter(self, rule: Any, target: dict[str, Any], payload: str, exc: Exception) -> None:
         failure = {
@@ -310,7 +290,7 @@ class LocalCloud:
             },
         )
 
-    # ------------------------------------------------------------------ sagas
+    # ------------------------------------------------------------------ state
     def item(self, table: str, key: dict[str, str]) -> dict[str, Any] | None:
         """An item of a template's table (logical id), read through the DynamoDB API."""
         found = (
@@ -324,60 +304,7 @@ class LocalCloud:
         )
         return None if found is None else _plain(found)
 
-    def order(self, order_id: str) -> dict[str, Any] | None:
-        """The order's item, read through the DynamoDB API."""
-        return self.item("OrdersTable", {"orderId": order_id})
-
-    def wait_for_saga(
-        self, order_id: str, timeout: float = 30.0, with_path: bool = True
-    ) -> SagaResult:
-        """Wait until the order is terminal and its execution has ended; raise at the deadline.
-
-        The path comes from the execution history, which is costly to read: pass
-        with_path=False where only the outcome matters.
-        """
-        deadline = time.monotonic() + timeout
-        last_status = "unknown"
-        while time.monotonic() < deadline:
-            # Peek at the emulator's memory, and again when an execution ends: cheap for the system.
-            ended = moto_adaptations.executions_ended()
-            peeked = self._peek_order(order_id)
-            last_status = str(peeked.get("status", "unknown")) if peeked else "unknown"
-            execution = None
-            if peeked is not None and last_status in TERMINAL_ORDER_STATUSES:
-                execution = self._ended_execution(str(peeked.get("executionId", "")))
-            if execution is None:
-                moto_adaptations.wait_for_an_execution_end(ended, SAGA_POLL_SECONDS)
-                continue
-            execution_arn = str(peeked["executionId"])  # type: ignore[index]
-            output = getattr(execution, "output", None)
-            return SagaResult(
-                order_id=order_id,
-                status=last_status,
-                reason=peeked.get("reason"),  # type: ignore[union-attr]
-                execution_status=str(
-                    getattr(execution.exec_status, "value", execution.exec_status)
-                ),
-                path=self.saga_path(execution_arn) if with_path else (),
-                output=_as_output(output),
-            )
-        raise SagaDeadlineError(f"order {order_id} is still {last_status} after {timeout:.1f} s")
-
-    def _peek_order(self, order_id: str) -> dict[str, Any] | None:
-        from moto.dynamodb.models import dynamodb_backends
-        from moto.dynamodb.models.dynamo_type import DynamoType
-
-        table = dynamodb_backends[ACCOUNT_ID][self.region].tables.get(self.ref("OrdersTable"))
-        item = table.get_item(DynamoType({"S": order_id})) if table is not None else None
-        if item is None:
-            return None
-        return {
-            name: value.value
-            for name, value in item.attrs.items()
-            if name in {"status", "executionId", "reason"}
-        }
-
-    def _ended_execution(self, execution_arn: str) -> Any:
+    def ended_execution(self, execution_arn: str) -> Any:
         """The emulator's execution once it has ended, else None."""
         from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
@@ -390,7 +317,7 @@ class LocalCloud:
         status = getattr(raw, "value", raw)
         return None if status in (None, "RUNNING") else execution
 
-    def saga_path(self, execution_arn: str) -> tuple[str, ...]:
+    def execution_path(self, execution_arn: str) -> tuple[str, ...]:
         """State names in the order the execution entered them, from its history."""
         sfn = self.client("stepfunctions")
         events: list[dict[str, Any]] = []
@@ -407,12 +334,25 @@ class LocalCloud:
             if event["type"].endswith("StateEntered")
         )
 
-    def executions(self) -> list[dict[str, Any]]:
-        """Every execution of the saga, all pages of them."""
+    def peek_item(self, table: str, key: dict[str, str]) -> dict[str, Any] | None:
+        """An item of a template's table (logical id, string keys), read from the emulator's
+        memory: no API call, for waits that look often."""
+        from moto.dynamodb.models import dynamodb_backends
+        from moto.dynamodb.models.dynamo_type import DynamoType
+
+        found = dynamodb_backends[ACCOUNT_ID][self.region].tables.get(self.ref(table))
+        if found is None:
+            return None
+        hash_value, *range_value = [DynamoType({"S": value}) for value in key.values()]
+        item = found.get_item(hash_value, range_value[0] if range_value else None)
+        return None if item is None else {name: value.value for name, value in item.attrs.items()}
+
+    def executions(self, state_machine: str) -> list[dict[str, Any]]:
+        """Every execution of a template's state machine (logical id), all pages of them."""
         pages = (
             self.client("stepfunctions")
             .get_paginator("list_executions")
-            .paginate(stateMachineArn=self.ref("OrderSagaStateMachine"))
+            .paginate(stateMachineArn=self.ref(state_machine))
         )
         return [execution for page in pages for execution in page["executions"]]
 
@@ -430,13 +370,6 @@ def _target_input(target: dict[str, Any], event: dict[str, Any]) -> str:
                 value = value[part]
         return json.dumps(value)
     return json.dumps(event)
-
-
-def _as_output(output: Any) -> dict[str, Any] | None:
-    """An execution's output as the API shows it (JSON), whatever moto keeps in memory."""
-    if isinstance(output, str) and output:
-        output = json.loads(output)
-    return output if isinstance(output, dict) else None
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:

@@ -3,8 +3,8 @@
 Next, Default and Choice edges are solid; Catch edges are dotted and labelled with the
 errors they catch; Succeed, Fail and End states are drawn as terminals (stadium shape).
 
-    python -m order_saga.local.diagram                 # print the Mermaid block
-    python -m order_saga.local.diagram --write README.md  # refresh the README's block
+    python -m order_saga_tools.diagram                 # print the Mermaid block
+    python -m order_saga_tools.diagram --write README.md  # refresh the README's block
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The local cloud's AWS endpoint: moto's own server on the same in-process backends.
 
 `aws --endpoint-url` and boto3 reach the emulated services (DynamoDB, SQS, Step Functions,
-EventBridge, Lambda) through it, and see exactly what the local cloud's functions and saga
-see: the server and the embedded emulator share one set of backends.
+EventBridge, Lambda) through it, and see exactly what the local cloud's functions and state
+machines see: the server and the embedded emulator share one set of backends.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-OUTPUTS_FILE = Path(".order-saga") / "outputs.json"
+OUTPUTS_FILE = "outputs.json"
 ENDPOINT_OUTPUT = "AwsEndpointUrl"
 LISTEN_BACKLOG = 1024
 
@@ -104,9 +104,8 @@ def local_outputs(
     return outputs
 
 
-def write_outputs(root: Path | str, outputs: list[dict[str, str]]) -> Path:
-    """Write the outputs where tools look for them; the path written."""
-    path = Path(root).resolve() / OUTPUTS_FILE
+def write_outputs(path: Path, outputs: list[dict[str, str]]) -> Path:
+    """Write the outputs where tools look for them (whole or not at all); the path written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     temporary.write_text(json.dumps(outputs, indent=2) + "\n", encoding="utf-8")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from order_saga.local.deploy import ACCOUNT_ID, FunctionSpec
+from localcloud.deploy import ACCOUNT_ID, FunctionSpec
 
 
 class HandlerError(Exception):

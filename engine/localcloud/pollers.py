@@ -11,8 +11,8 @@ from typing import Any
 
 from moto.sqs.models import Message, Queue
 
-from order_saga.local import moto_adaptations
-from order_saga.local.runtime import HandlerError
+from localcloud import moto_adaptations
+from localcloud.runtime import HandlerError
 
 IDLE_WAIT_SECONDS = 0.05
 

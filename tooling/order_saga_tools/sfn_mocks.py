@@ -9,8 +9,8 @@ a compensation's heartbeat timeout, the success that redelivery or the retry end
 Faults before the saga starts (the order's emit, the saga's start) are not the state
 machine's, and have no test case.
 
-    python -m order_saga.local.sfn_mocks > statemachines/MockConfigFile.json
-    python -m order_saga.local.sfn_mocks --definition   # the ASL, substitutions applied
+    python -m order_saga_tools.sfn_mocks > statemachines/MockConfigFile.json
+    python -m order_saga_tools.sfn_mocks --definition   # the ASL, substitutions applied
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 
 from order_saga.domain.events import SOURCE, OrderCreated
 from order_saga.domain.model import Money, Order, OrderLine
-from order_saga.local.drills import SCENARIOS, Cell, load_cells
+from order_saga_tools.drills import SCENARIOS, Cell, load_cells
 
 ASL = Path("statemachines/order_saga.asl.json")
 MOCK_CONFIG = Path("statemachines/MockConfigFile.json")

@@ -2,9 +2,9 @@
 
 On AWS the API's JWT authorizer checks a token's signature against the issuer's keys, its
 issuer, audience and lifetime, then hands the function the token's claims in
-`requestContext.authorizer.jwt`. Locally the issuer is this module: `order-saga local token`
-signs tokens with a key kept beside the project (created on first use), and the local API
-checks them with the same rules and answers 401 as API Gateway does.
+`requestContext.authorizer.jwt`. Locally the issuer is this module: it signs tokens with a key
+kept in the local cloud's state folder (created on first use), and the local API checks them
+with the same rules and answers 401 as API Gateway does.
 """
 
 from __future__ import annotations
@@ -18,19 +18,9 @@ from typing import Any
 
 import jwt
 
-LOCAL_ISSUER = "https://order-saga.local/issuer"
-LOCAL_AUDIENCE = "order-saga-local"
-KEY_FILE = Path(".order-saga") / "local-signing-key"
+KEY_FILE = "local-signing-key"
 DEFAULT_TOKEN_SECONDS = 3600
 ALGORITHM = "HS256"
-
-# The template parameters that make the local cloud's API check tokens from the local issuer;
-# applied only when the template declares them, and only when the caller did not set them.
-LOCAL_IDENTITY_PARAMETERS = {
-    "ApiAuthorizationType": "JWT",
-    "JwtIssuer": LOCAL_ISSUER,
-    "JwtAudience": LOCAL_AUDIENCE,
-}
 
 
 class TokenRejectedError(Exception):
@@ -45,13 +35,8 @@ class JwtAuthorizer:
     audiences: tuple[str, ...]
 
 
-def key_path(root: Path | str) -> Path:
-    return Path(root).resolve() / KEY_FILE
-
-
-def signing_key(root: Path | str) -> bytes:
-    """The project's local signing key, made on first use (readable by its owner only)."""
-    path = key_path(root)
+def signing_key(path: Path) -> bytes:
+    """The local signing key in `path`, made on first use (readable by its owner only)."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -69,22 +54,22 @@ def signing_key(root: Path | str) -> bytes:
 
 
 def mint(
-    root: Path | str,
-    customer_id: str,
+    key_file: Path,
+    subject: str,
+    issuer: str,
+    audience: str,
     claim: str = "sub",
     seconds: int = DEFAULT_TOKEN_SECONDS,
-    issuer: str = LOCAL_ISSUER,
-    audience: str = LOCAL_AUDIENCE,
 ) -> str:
-    """A token naming `customer_id` in `claim`, valid for `seconds`, signed with the local key."""
-    if not customer_id:
-        raise ValueError("a token needs a customer id")
+    """A token naming `subject` in `claim`, valid for `seconds`, signed with the local key."""
+    if not subject:
+        raise ValueError("a token needs a subject")
     if seconds <= 0:
         raise ValueError("a token must be valid for at least one second")
     now = int(time.time())
     claims = {"iss": issuer, "aud": audience, "iat": now, "nbf": now, "exp": now + seconds}
-    claims[claim] = customer_id
-    return jwt.encode(claims, signing_key(root), algorithm=ALGORITHM)
+    claims[claim] = subject
+    return jwt.encode(claims, signing_key(key_file), algorithm=ALGORITHM)
 
 
 def bearer_token(headers: dict[str, str]) -> str:
@@ -128,17 +113,3 @@ def jwt_context(claims: dict[str, Any]) -> dict[str, Any]:
             "scopes": str(scope).split() if scope else None,
         }
     }
-
-
-def caller_context(customer_id: str, claim: str = "sub") -> dict[str, Any]:
-    """`requestContext.authorizer` of a request from `customer_id` with a valid local token."""
-    now = int(time.time())
-    return jwt_context(
-        {
-            "iss": LOCAL_ISSUER,
-            "aud": LOCAL_AUDIENCE,
-            "iat": now,
-            "exp": now + DEFAULT_TOKEN_SECONDS,
-            claim: customer_id,
-        }
-    )

@@ -21,15 +21,15 @@ from typing import Any
 
 import yaml
 
+from localcloud.runtime import HandlerError
 from order_saga.adapters.dynamodb_orders import item_to_order
 from order_saga.domain.errors import ParticipantUnavailableError
 from order_saga.domain.events import SOURCE, OrderCreated
 from order_saga.domain.model import Money
-from order_saga.local.cloud import TERMINAL_ORDER_STATUSES, LocalCloud, SagaDeadlineError
-from order_saga.local.demo import post_order
-from order_saga.local.faults import InjectedFaultError, swallow, wrap_port
-from order_saga.local.runtime import HandlerError
-from order_saga.local.seeding import balances, seed, stock
+from order_saga_tools.demo import post_order
+from order_saga_tools.faults import InjectedFaultError, swallow, wrap_port
+from order_saga_tools.saga import TERMINAL_ORDER_STATUSES, SagaCloud, SagaDeadlineError
+from order_saga_tools.seeding import balances, seed, stock
 
 SCENARIOS = Path("tests/drills/scenarios.yaml")
 DRILL_CLOCK_SCALE = 0.002
@@ -156,7 +156,7 @@ class Drill:
 
 
 # ------------------------------------------------------------------ arrangements (the faults)
-def _point_port(cloud: LocalCloud, point: str, drill: Drill | None = None) -> Any:
+def _point_port(cloud: SagaCloud, point: str, drill: Drill | None = None) -> Any:
     function, port, method, _ = POINTS[point]
     faulty = wrap_port(cloud.container_of(function), port)
     if drill is not None:
@@ -164,7 +164,7 @@ def _point_port(cloud: LocalCloud, point: str, drill: Drill | None = None) -> An
     return faulty
 
 
-def _reporter(cloud: LocalCloud, drill: Drill) -> tuple[Any, str]:
+def _reporter(cloud: SagaCloud, drill: Drill) -> tuple[Any, str]:
     """The worker's task reporter (how it answers the saga) and the key of the answer to break."""
     function, _, _, action = POINTS[drill.cell.point]
     faulty = wrap_port(cloud.container_of(function), "reporter")
@@ -179,7 +179,7 @@ def _expect_injection(drill: Drill, port: Any, method: str, key: str | None = No
     )
 
 
-def _trigger_compensation(cloud: LocalCloud, drill: Drill) -> None:
+def _trigger_compensation(cloud: SagaCloud, drill: Drill) -> None:
     """Release runs after a declined payment; refund after a confirm that fails for good."""
     if drill.cell.point == "release":
         drill.balance = POOR
@@ -189,28 +189,28 @@ def _trigger_compensation(cloud: LocalCloud, drill: Drill) -> None:
         )
 
 
-def business_rejection(cloud: LocalCloud, drill: Drill) -> None:
+def business_rejection(cloud: SagaCloud, drill: Drill) -> None:
     if drill.cell.point == "reserve":
         drill.quantity = INITIAL_STOCK + 1
     else:
         drill.balance = POOR
 
 
-def transient_then_ok(cloud: LocalCloud, drill: Drill) -> None:
+def transient_then_ok(cloud: SagaCloud, drill: Drill) -> None:
     _, _, method, _ = POINTS[drill.cell.point]
     _point_port(cloud, drill.cell.point, drill).inject(
         method, drill.order_id, *[ParticipantUnavailableError("throttled")] * 2
     )
 
 
-def permanent_error(cloud: LocalCloud, drill: Drill) -> None:
+def permanent_error(cloud: SagaCloud, drill: Drill) -> None:
     _, _, method, _ = POINTS[drill.cell.point]
     _point_port(cloud, drill.cell.point, drill).inject(
         method, drill.order_id, *[InjectedFaultError("store refuses writes")] * 20
     )
 
 
-def compensation_fails_then_succeeds(cloud: LocalCloud, drill: Drill) -> None:
+def compensation_fails_then_succeeds(cloud: SagaCloud, drill: Drill) -> None:
     _trigger_compensation(cloud, drill)
     _, _, method, _ = POINTS[drill.cell.point]
     _point_port(cloud, drill.cell.point, drill).inject(
@@ -218,26 +218,26 @@ def compensation_fails_then_succeeds(cloud: LocalCloud, drill: Drill) -> None:
     )
 
 
-def compensation_fails_for_good(cloud: LocalCloud, drill: Drill) -> None:
+def compensation_fails_for_good(cloud: SagaCloud, drill: Drill) -> None:
     _trigger_compensation(cloud, drill)
     permanent_error(cloud, drill)
 
 
-def crash_after_effect(cloud: LocalCloud, drill: Drill) -> None:
+def crash_after_effect(cloud: SagaCloud, drill: Drill) -> None:
     if drill.cell.point in {"release", "refund"}:
         _trigger_compensation(cloud, drill)
     reporter, key = _reporter(cloud, drill)
     reporter.inject("succeed", key, InjectedFaultError("worker died before reporting"))
 
 
-def no_answer(cloud: LocalCloud, drill: Drill) -> None:
+def no_answer(cloud: SagaCloud, drill: Drill) -> None:
     if drill.cell.point in {"release", "refund"}:
         _trigger_compensation(cloud, drill)
     reporter, key = _reporter(cloud, drill)
     reporter.inject("succeed", key, swallow)
 
 
-def duplicate_delivery(cloud: LocalCloud, drill: Drill) -> None:
+def duplicate_delivery(cloud: SagaCloud, drill: Drill) -> None:
     if drill.cell.point in {"release", "refund"}:
         _trigger_compensation(cloud, drill)
     function, _, _, action = POINTS[drill.cell.point]
@@ -256,7 +256,7 @@ def duplicate_delivery(cloud: LocalCloud, drill: Drill) -> None:
     drill.checks["duplicate delivered"] = lambda: len(sent) == 1
 
 
-def poison_message(cloud: LocalCloud, drill: Drill) -> None:
+def poison_message(cloud: SagaCloud, drill: Drill) -> None:
     function = POINTS[drill.cell.point][0]
     poison = json.dumps({"action": "Nonsense", "orderId": drill.order_id, "note": "not a command"})
     cloud.client("sqs").send_message(QueueUrl=cloud.ref(QUEUES[function]), MessageBody=poison)
@@ -265,8 +265,8 @@ def poison_message(cloud: LocalCloud, drill: Drill) -> None:
     )
 
 
-def emit_fails(times: int) -> Callable[[LocalCloud, Drill], None]:
-    def arrange(cloud: LocalCloud, drill: Drill) -> None:
+def emit_fails(times: int) -> Callable[[SagaCloud, Drill], None]:
+    def arrange(cloud: SagaCloud, drill: Drill) -> None:
         publisher = wrap_port(cloud.container_of("CreateOrderFunction"), "publisher")
         republisher = wrap_port(cloud.container_of("RepublishPendingOrdersFunction"), "publisher")
         # The first emit comes from CreateOrder; later ones from the republisher.
@@ -281,7 +281,7 @@ def emit_fails(times: int) -> Callable[[LocalCloud, Drill], None]:
     return arrange
 
 
-def duplicate_order_created(cloud: LocalCloud, drill: Drill) -> None:
+def duplicate_order_created(cloud: SagaCloud, drill: Drill) -> None:
     def emit_twice_more() -> None:
         item = cloud.order(drill.order_id)
         if item is None:
@@ -303,7 +303,7 @@ def duplicate_order_created(cloud: LocalCloud, drill: Drill) -> None:
     drill.checks["one saga did the work"] = lambda: _one_saga_worked(cloud, drill.order_id, 3)
 
 
-def start_refused(cloud: LocalCloud, drill: Drill) -> None:
+def start_refused(cloud: SagaCloud, drill: Drill) -> None:
     cloud.refused_deliveries[drill.order_id] = 1
     drill.after.append(lambda: _republish_until_started(cloud, drill, runs=2))
     drill.checks["event in the rule DLQ"] = lambda: _wait_for_text(
@@ -311,7 +311,7 @@ def start_refused(cloud: LocalCloud, drill: Drill) -> None:
     )
 
 
-ARRANGEMENTS: dict[Any, Callable[[LocalCloud, Drill], None]] = {
+ARRANGEMENTS: dict[Any, Callable[[SagaCloud, Drill], None]] = {
     "business rejection": business_rejection,
     "transient then ok": transient_then_ok,
     "permanent technical error": permanent_error,
@@ -338,7 +338,7 @@ def _wait_until(predicate: Callable[[], bool], seconds: float = 10.0) -> bool:
     return False
 
 
-def _queue_bodies(cloud: LocalCloud, logical_id: str) -> list[str]:
+def _queue_bodies(cloud: SagaCloud, logical_id: str) -> list[str]:
     """Every message body in the queue, each left visible again for the next reader."""
     sqs, url = cloud.client("sqs"), cloud.ref(logical_id)
     seen: list[dict[str, Any]] = []
@@ -354,15 +354,15 @@ def _queue_bodies(cloud: LocalCloud, logical_id: str) -> list[str]:
     return [message["Body"] for message in seen]
 
 
-def _wait_for_body(cloud: LocalCloud, logical_id: str, body: str) -> bool:
+def _wait_for_body(cloud: SagaCloud, logical_id: str, body: str) -> bool:
     return _wait_until(lambda: body in _queue_bodies(cloud, logical_id))
 
 
-def _wait_for_text(cloud: LocalCloud, logical_id: str, text: str) -> bool:
+def _wait_for_text(cloud: SagaCloud, logical_id: str, text: str) -> bool:
     return _wait_until(lambda: any(text in body for body in _queue_bodies(cloud, logical_id)))
 
 
-def _republish_until_started(cloud: LocalCloud, drill: Drill, runs: int) -> None:
+def _republish_until_started(cloud: SagaCloud, drill: Drill, runs: int) -> None:
     """Run the scheduled republisher as the schedule would, a few minutes on, until it starts."""
     for run in range(runs):
         item = cloud.order(drill.order_id)
@@ -386,13 +386,13 @@ def _republish_until_started(cloud: LocalCloud, drill: Drill, runs: int) -> None
         _wait_until(lambda: (cloud.order(drill.order_id) or {}).get("status") != "PENDING", 2.0)
 
 
-def _executions_for(cloud: LocalCloud, order_id: str) -> list[dict[str, Any]]:
+def _executions_for(cloud: SagaCloud, order_id: str) -> list[dict[str, Any]]:
     sfn = cloud.client("stepfunctions")
-    described = (sfn.describe_execution(executionArn=e["executionArn"]) for e in cloud.executions())
+    described = (sfn.describe_execution(executionArn=e["executionArn"]) for e in cloud.sagas())
     return [execution for execution in described if order_id in execution.get("input", "")]
 
 
-def _one_saga_worked(cloud: LocalCloud, order_id: str, deliveries: int) -> bool:
+def _one_saga_worked(cloud: SagaCloud, order_id: str, deliveries: int) -> bool:
     def all_ended() -> bool:
         runs = _executions_for(cloud, order_id)
         return len(runs) >= deliveries and all(run["status"] != "RUNNING" for run in runs)
@@ -409,7 +409,7 @@ def _one_saga_worked(cloud: LocalCloud, order_id: str, deliveries: int) -> bool:
 
 
 def check_books(
-    cloud: LocalCloud, drill: Drill, status: str, reason: str | None
+    cloud: SagaCloud, drill: Drill, status: str, reason: str | None
 ) -> dict[str, bool]:
     """The invariants, read from the tables and queues themselves."""
     reservation = cloud.item("InventoryTable", {"pk": f"RESERVATION#{drill.order_id}"}) or {}
@@ -445,7 +445,7 @@ def check_books(
     return checks
 
 
-def run_cell(cloud: LocalCloud, cell: Cell) -> CellReport:
+def run_cell(cloud: SagaCloud, cell: Cell) -> CellReport:
     """Arrange the fault, place the order through the API, wait for the saga, check the books."""
     started = time.perf_counter()
     suffix = uuid.uuid4().hex[:10].upper()
@@ -506,7 +506,7 @@ def run(
             raise ScenarioError(f"no cell matches {only!r}")
     started = time.perf_counter()
     reports = []
-    with LocalCloud(root, clock_scale=DRILL_CLOCK_SCALE) as cloud:
+    with SagaCloud(root, clock_scale=DRILL_CLOCK_SCALE) as cloud:
         for cell in cells:
             report = run_cell(cloud, cell)
             reports.append(report)
@@ -598,7 +598,7 @@ def main(root: str, only: str | None, as_json: bool) -> int:
 
 
 if __name__ == "__main__":
-    # `python -m order_saga.local.drills --table` prints the README's drill table.
+    # `python -m order_saga_tools.drills --table` prints the README's drill table.
     if sys.argv[1:] == ["--table"]:
         print(markdown_table(load_cells(SCENARIOS)))
     else:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from order_saga.local.template import TemplateError
+from localcloud.template import TemplateError
 
 ACCOUNT_ID = "123456789012"
 NO_VALUE = object()
@@ -65,6 +65,8 @@ class Deployment:
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
     routes: list[Route] = field(default_factory=list)
     not_emulated: dict[str, str] = field(default_factory=dict)
+    # What runs differently here than on AWS, one line each, for the user to read at start.
+    notes: list[str] = field(default_factory=list)
     integrations: dict[str, str] = field(default_factory=dict)
     authorizers: dict[str, Authorizer] = field(default_factory=dict)
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -281,6 +283,7 @@ class Deployer:
         return name[:max_length]
 
     def deploy(self, template: dict[str, Any], parameters: dict[str, str]) -> Deployment:
+        parameters = {**parameters, **self._ssm_parameters(template, parameters)}
         resolver = Resolver(template, self.deployment, parameters)
         resolver.check_rules()
         resources = template["Resources"]
@@ -308,6 +311,25 @@ class Deployer:
         self._check_routes()
         self._resolve_outputs(template, resolver)
         return self.deployment
+
+    def _ssm_parameters(
+        self, template: dict[str, Any], parameters: dict[str, str]
+    ) -> dict[str, str]:
+        """SSM-typed parameters' values, from the emulator's SSM; their path where it has none."""
+        values = {}
+        for name, spec in (template.get("Parameters") or {}).items():
+            if not str(spec.get("Type", "")).startswith("AWS::SSM::Parameter::Value<"):
+                continue
+            path = str(parameters.get(name, spec.get("Default", "")))
+            try:
+                values[name] = self.client("ssm").get_parameter(Name=path)["Parameter"]["Value"]
+            except Exception:  # noqa: BLE001 - absent locally (AWS's public parameters are)
+                values[name] = path
+                self.deployment.notes.append(
+                    f"parameter {name}: SSM parameter {path} does not exist locally; "
+                    "its name stands in for its value"
+                )
+        return values
 
     def _resolve_outputs(self, template: dict[str, Any], resolver: Resolver) -> None:
         """The stack's Outputs as `sam list stack-outputs` shows them; conditions respected."""
@@ -503,6 +525,11 @@ class Deployer:
         }
         if p.get("TracingConfig"):
             args["TracingConfig"] = p["TracingConfig"]
+        if p.get("Layers"):
+            self.deployment.notes.append(
+                f"{logical_id}: its {len(p['Layers'])} layer(s) are not loaded; the handler "
+                "imports what the local Python environment has installed"
+            )
         arn = self.client("lambda").create_function(**args)["FunctionArn"]
         self.deployment.functions[logical_id] = FunctionSpec(
             logical_id, name, arn, p["Handler"], environment, args["Timeout"], args["MemorySize"]

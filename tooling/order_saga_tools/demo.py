@@ -8,10 +8,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from order_saga.local.cloud import LocalCloud
-from order_saga.local.faults import InjectedFaultError, plan_order_ids, wrap_port
-from order_saga.local.identity import caller_context
-from order_saga.local.seeding import balances, seed, stock
+from localcloud import api
+from order_saga_tools.faults import InjectedFaultError, plan_order_ids, wrap_port
+from order_saga_tools.identity import caller_context
+from order_saga_tools.saga import SagaCloud
+from order_saga_tools.seeding import balances, seed, stock
 
 STOCK = {"SKU-APPLE": 100, "SKU-PEAR": 3, "SKU-PLUM": 50}
 CURRENCY = "EUR"
@@ -52,47 +53,15 @@ def http_event(
     path_parameters: dict[str, str] | None = None,
     authorizer: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """An HTTP API payload 2.0 event, as API Gateway hands it to a function."""
-    now = time.time()
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": f"{method} {path if not path_parameters else '/orders/{orderId}'}",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": {
-            "content-type": "application/json",
-            **{k.lower(): v for k, v in (headers or {}).items()},
-        },
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "local",
-            "domainName": "127.0.0.1",
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
-                "userAgent": "order-saga",
-            },
-            "requestId": f"local-{now:.6f}",
-            "routeKey": f"{method} {path}",
-            "stage": "$default",
-            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "timeEpoch": int(now * 1000),
-        },
-        "isBase64Encoded": False,
-    }
-    if body is not None:
-        event["body"] = body
-    if path_parameters:
-        event["pathParameters"] = path_parameters
-    if authorizer is not None:
-        event["requestContext"]["authorizer"] = authorizer
-    return event
+    """An HTTP API event for one of the saga's routes, as API Gateway hands it to a function."""
+    route = "/orders/{orderId}" if path_parameters else path
+    return api.http_event(
+        method, path, body, headers, path_parameters, authorizer, route_key=f"{method} {route}"
+    )
 
 
 def post_order(
-    cloud: LocalCloud,
+    cloud: SagaCloud,
     customer_id: str,
     body: str,
     key: str | None = None,
@@ -113,7 +82,7 @@ def post_order(
 def run_demo(root: str = ".", clock_scale: float = 0.01, deadline: float = 20.0) -> dict[str, Any]:
     """Run the four scenarios and return what happened, with stock and balances in minor units."""
     started = time.perf_counter()
-    with LocalCloud(root, clock_scale=clock_scale) as cloud:
+    with SagaCloud(root, clock_scale=clock_scale) as cloud:
         engine_ready = time.perf_counter() - started
         seed(cloud, STOCK, BALANCES, CURRENCY)
         before = {"stock": stock(cloud, STOCK), "balances": balances(cloud, BALANCES)}

@@ -21,10 +21,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from localcloud.stack import Stack, StackUnreachableError
 from order_saga.domain.commands import Command, parse_envelope
 from order_saga.domain.errors import InvalidCommandError
-from order_saga.local.operator import add_target_arguments, confirm, emit, stack_of
-from order_saga.local.stack import Stack, StackUnreachableError
+from order_saga_tools.operator import add_target_arguments, confirm, emit, stack_of
 
 ACTIONS = frozenset(command.__name__ for command in typing.get_args(Command))
 PARTICIPANT, EVENTS, PARKED = "participant commands", "event target", "parked sagas"

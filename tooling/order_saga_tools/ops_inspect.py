@@ -19,10 +19,10 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
+from localcloud.stack import Stack
 from order_saga.adapters.dynamodb_orders import PENDING_INDEX, PENDING_MARK
 from order_saga.domain.model import Money
-from order_saga.local.operator import add_target_arguments, emit, stack_of, table
-from order_saga.local.stack import Stack
+from order_saga_tools.operator import add_target_arguments, emit, stack_of, table
 
 WIDTH = 100
 DURATION = re.compile(r"^(\d+)([smhd])\Z")

@@ -1,19 +1,20 @@
-"""`order-saga local start-api`: the template's HTTP routes on 127.0.0.1, as sam serves them."""
+"""The template's HTTP routes on 127.0.0.1, as `sam local start-api` serves them."""
 
 from __future__ import annotations
 
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from order_saga.local.cloud import LocalCloud
-from order_saga.local.demo import http_event
-from order_saga.local.deploy import Route
-from order_saga.local.identity import (
+from localcloud.cloud import LocalCloud
+from localcloud.deploy import ACCOUNT_ID, Route
+from localcloud.identity import (
+    KEY_FILE,
     JwtAuthorizer,
     TokenRejectedError,
     bearer_token,
@@ -21,11 +22,59 @@ from order_saga.local.identity import (
     signing_key,
     verify,
 )
-from order_saga.local.runtime import HandlerError
+from localcloud.runtime import HandlerError
 
 JSON = {"content-type": "application/json"}
 
 MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
+
+
+def http_event(
+    method: str,
+    path: str,
+    body: str | None = None,
+    headers: dict[str, str] | None = None,
+    path_parameters: dict[str, str] | None = None,
+    authorizer: dict[str, Any] | None = None,
+    route_key: str | None = None,
+) -> dict[str, Any]:
+    """An HTTP API payload 2.0 event, as API Gateway hands it to a function."""
+    now = time.time()
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route_key or f"{method} {path}",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {
+            "content-type": "application/json",
+            **{k.lower(): v for k, v in (headers or {}).items()},
+        },
+        "requestContext": {
+            "accountId": ACCOUNT_ID,
+            "apiId": "local",
+            "domainName": "127.0.0.1",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "localcloud",
+            },
+            "requestId": f"local-{now:.6f}",
+            "routeKey": f"{method} {path}",
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "isBase64Encoded": False,
+    }
+    if body is not None:
+        event["body"] = body
+    if path_parameters:
+        event["pathParameters"] = path_parameters
+    if authorizer is not None:
+        event["requestContext"]["authorizer"] = authorizer
+    return event
 
 
 def route_pattern(path: str) -> re.Pattern[str]:
@@ -45,7 +94,7 @@ class LocalApi:
         self.routes = [
             (route.method, route_pattern(route.path), route) for route in cloud.deployment.routes
         ]
-        self.key = signing_key(cloud.root)
+        self.key = signing_key(cloud.state_dir / KEY_FILE)
 
     def authorize(self, route: Route, headers: dict[str, str]) -> dict[str, Any] | None:
         """`requestContext.authorizer` for the request; TokenRejectedError when refused."""
@@ -75,10 +124,17 @@ class LocalApi:
                 challenge = f'Bearer error="invalid_token" error_description="{reason}"'
                 headers_out = {**JSON, "www-authenticate": challenge}
                 return 401, headers_out, json.dumps({"message": "Unauthorized"})
-            event = http_event(method, path, body, headers, match.groupdict() or None, identity)
+            event = http_event(
+                method,
+                path,
+                body,
+                headers,
+                match.groupdict() or None,
+                identity,
+                route_key=f"{route.method} {route.path}",
+            )
             # API Gateway passes the client's headers as sent: a missing Content-Type stays missing.
             event["headers"] = headers
-            event["routeKey"] = f"{route.method} {route.path}"
             try:
                 response = self.cloud.invoke(route.function, event)
             except HandlerError:
@@ -110,7 +166,7 @@ def _json_body(message: str) -> str:
 class ApiHandler(BaseHTTPRequestHandler):
     """One connection to the local API: JSON in every answer, whatever the request."""
 
-    server_version = "order-saga-local"
+    server_version = "localcloud"
     protocol_version = "HTTP/1.1"
     api: LocalApi
     terminal: Any = None

@@ -19,12 +19,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from localcloud.stack import Stack
 from order_saga.adapters.dynamodb_inventory import stock_key
 from order_saga.adapters.dynamodb_payments import balance_key
 from order_saga.domain.model import Money, minor_units
 from order_saga.domain.requests import SKU
-from order_saga.local.operator import add_target_arguments, confirm, emit, stack_of
-from order_saga.local.stack import Stack
+from order_saga_tools.operator import add_target_arguments, confirm, emit, stack_of
 
 CSV_HEADER = ["kind", "id", "amount", "currency"]
 MAX_UNITS = 10**9
