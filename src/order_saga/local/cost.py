@@ -327,7 +327,7 @@ def waste(order: OrderUnits, definition: dict[str, Any], prices: PriceBook) -> l
         hint = (
             "the rule target's InputPath could hand the saga its detail"
             if "InputPath" in reshapes and not state.get("End")
-            else "the execution's output could be shaped by the state before it"
+            else "it only shapes the execution's output: worth it only if something reads that"
         )
         findings.append(
             f"Pass state {name!r} only reshapes its input ({', '.join(reshapes)}): "
