@@ -45,6 +45,7 @@ PARTS = (
             ("play", "demo, drills, faults, seeding", (
                 "demo", "drills", "faults", "seeding", "saga", "identity", "state",
             )),
+            ("cost", "cost: a month of orders, priced", ("cost",)),
             ("generated", "generators: diagrams, Step Functions Local mocks", (
                 "diagram", "architecture", "sfn_mocks",
             )),
@@ -61,6 +62,7 @@ PARTS = (
             ("lambda", "Lambda runtime and SQS pollers", ("runtime", "pollers")),
             ("serve", "HTTP API, JWT checks, AWS endpoint", ("api", "identity", "endpoint")),
             ("stack", "stack outputs and clients, local or AWS", ("stack",)),
+            ("meter", "metering: the AWS calls and units a run used", ("metering",)),
             ("moto", "moto adaptations", ("moto_adaptations",)),
         ),
     ),

@@ -120,11 +120,12 @@ def _parser() -> argparse.ArgumentParser:
     drill = commands.add_parser("drill", help="run the saga failure drills and print the report")
     drill.add_argument("--only", metavar="PATTERN", help="run only the cells whose name matches")
     drill.add_argument("--json", action="store_true", help="print the report as JSON")
-    from order_saga_tools import ops_inspect, ops_seed
+    from order_saga_tools import cost, ops_inspect, ops_seed
 
     ops_seed.add_command(commands)
     ops_inspect.add_commands(commands)
     add_redrive_commands(commands)
+    cost.add_command(commands)
     return parser
 
 
