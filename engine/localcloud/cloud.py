@@ -317,8 +317,8 @@ class LocalCloud:
         status = getattr(raw, "value", raw)
         return None if status in (None, "RUNNING") else execution
 
-    def execution_path(self, execution_arn: str) -> tuple[str, ...]:
-        """State names in the order the execution entered them, from its history."""
+    def execution_history(self, execution_arn: str) -> list[dict[str, Any]]:
+        """Every event of an execution's history, all pages, through the Step Functions API."""
         sfn = self.client("stepfunctions")
         events: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
@@ -326,8 +326,12 @@ class LocalCloud:
             page = sfn.get_execution_history(**kwargs)
             events.extend(page["events"])
             if not page.get("nextToken"):
-                break
+                return events
             kwargs["nextToken"] = page["nextToken"]
+
+    def execution_path(self, execution_arn: str) -> tuple[str, ...]:
+        """State names in the order the execution entered them, from its history."""
+        events = self.execution_history(execution_arn)
         return tuple(
             event["stateEnteredEventDetails"]["name"]
             for event in events

@@ -344,19 +344,6 @@ def waste(order: OrderUnits, definition: dict[str, Any], prices: PriceBook) -> l
 
 
 # ---------------------------------------------------------------------- measuring
-def history(cloud: Any, execution_arn: str) -> list[dict[str, Any]]:
-    """Every event of an execution's history, through the Step Functions API."""
-    sfn = cloud.client("stepfunctions")
-    events: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
-    while True:
-        page = sfn.get_execution_history(**kwargs)
-        events.extend(page["events"])
-        if not page.get("nextToken"):
-            return events
-        kwargs["nextToken"] = page["nextToken"]
-
-
 def transitions_of(events: list[dict[str, Any]]) -> tuple[int, Counter[str]]:
     """Billed transitions of one execution: every state entered, plus every retried attempt."""
     visits: Counter[str] = Counter()
@@ -502,7 +489,7 @@ class _Sampler:
 
     def execution(self, order_id: str) -> list[dict[str, Any]]:
         order = self.cloud.order(order_id) or {}
-        return history(self.cloud, str(order["executionId"]))
+        return list(self.cloud.execution_history(str(order["executionId"])))
 
 
 def measure(
