@@ -56,6 +56,7 @@ lint: $(VENV_STAMP) ## ruff and mypy
 validate: $(TOOLS_STAMP) ## sam validate --lint and cfn-lint: no error, no warning
 	$(SAM) validate --lint
 	$(CFN_LINT) --non-zero-exit-code informational template.yaml
+	$(SAM) validate --lint -t tests/fixtures/shop-lite/template.yaml
 
 # ---------------------------------------------------------------- AWS
 

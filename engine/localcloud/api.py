@@ -22,6 +22,7 @@ from localcloud.identity import (
     signing_key,
     verify,
 )
+from localcloud.rest import rest_event
 from localcloud.runtime import HandlerError
 
 JSON = {"content-type": "application/json"}
@@ -78,10 +79,18 @@ def http_event(
 
 
 def route_pattern(path: str) -> re.Pattern[str]:
-    """`/orders/{orderId}` becomes a pattern with a named group per path parameter."""
+    """`/orders/{orderId}` becomes a pattern with a named group per path parameter; a greedy
+    `{proxy+}` matches the rest of the path."""
     parts = re.split(r"(\{[^}/]+\})", path)
     regex = "".join(
-        f"(?P<{part[1:-1]}>[^/]+)" if part.startswith("{") else re.escape(part) for part in parts
+        (
+            f"(?P<{part[1:-2]}>.+)"
+            if part.endswith("+}")
+            else f"(?P<{part[1:-1]}>[^/]+)"
+            if part.startswith("{")
+            else re.escape(part)
+        )
+        for part in parts
     )
     return re.compile(f"^{regex}$")
 
@@ -114,7 +123,7 @@ class LocalApi:
             if not match:
                 continue
             known_path = True
-            if route_method != method:
+            if route_method not in (method, "ANY"):
                 continue
             try:
                 identity = self.authorize(route, headers)
@@ -124,17 +133,22 @@ class LocalApi:
                 challenge = f'Bearer error="invalid_token" error_description="{reason}"'
                 headers_out = {**JSON, "www-authenticate": challenge}
                 return 401, headers_out, json.dumps({"message": "Unauthorized"})
-            event = http_event(
-                method,
-                path,
-                body,
-                headers,
-                match.groupdict() or None,
-                identity,
-                route_key=f"{route.method} {route.path}",
-            )
-            # API Gateway passes the client's headers as sent: a missing Content-Type stays missing.
-            event["headers"] = headers
+            if route.payload_version == "1.0":
+                event = rest_event(
+                    method, path, route.path, body, headers, match.groupdict(), "", identity
+                )
+            else:
+                event = http_event(
+                    method,
+                    path,
+                    body,
+                    headers,
+                    match.groupdict() or None,
+                    identity,
+                    route_key=f"{route.method} {route.path}",
+                )
+                # As API Gateway passes them: a missing Content-Type stays missing.
+                event["headers"] = headers
             try:
                 response = self.cloud.invoke(route.function, event)
             except HandlerError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -14,11 +15,12 @@ from typing import Any, Self
 import boto3
 from botocore.config import Config
 
-from localcloud import moto_adaptations
+from localcloud import moto_adaptations, sns
 from localcloud.deploy import ACCOUNT_ID, Deployer, Deployment
 from localcloud.pollers import Mapping, QueuePoller
 from localcloud.runtime import HandlerError, LambdaRuntime
-from localcloud.template import TemplateError, code_uri_of, load_template, translate
+from localcloud.schedules import Scheduler, fire
+from localcloud.template import TemplateError, load_template, translate
 
 STATE_DIR = ".localcloud"
 MOTO_CONFIG = {
@@ -41,10 +43,13 @@ class LocalCloud:
         region: str = "us-east-1",
         local_defaults: dict[str, str] | None = None,
         state_dir: str = STATE_DIR,
+        fire_schedules: bool = True,
     ) -> None:
         """`parameters` override the template's defaults; `local_defaults` apply only to the
         parameters the template declares and `parameters` leaves unset. `state_dir` (under
-        `root`) holds what outlives one run: the local signing key, the outputs written."""
+        `root`) holds what outlives one run: the local signing key, the outputs written.
+        `template` is relative to `root`; code and definition paths to the template's folder.
+        `fire_schedules` runs the rate() schedules on the scaled clock."""
         if clock_scale <= 0:
             raise ValueError("clock_scale must be more than 0 (1.0 is real time)")
         self.root = Path(root).resolve()
@@ -60,6 +65,8 @@ class LocalCloud:
         self._mock: Any = None
         self._saved_environ: dict[str, str] = {}
         self.runtime: LambdaRuntime | None = None
+        self.fire_schedules = fire_schedules
+        self.scheduler: Scheduler | None = None
         self.delivery_failures: list[dict[str, Any]] = []
         # Called with each event before a rule delivers it to a target; raising fails the
         # delivery, which then goes to the target's dead-letter queue (faults, drills).
@@ -106,26 +113,25 @@ class LocalCloud:
         moto_adaptations.sign_no_requests()
         moto_adaptations.state.lambda_router = self._route_lambda
         moto_adaptations.state.target_deliverer = self._deliver_target
+        moto_adaptations.state.sns_deliverer = functools.partial(sns.deliver, self)
         moto_adaptations.state.clock_scale = self.clock_scale
         try:
-            translated = translate(template, self.root, self.region)
+            base = self.template_path.parent
+            translated = translate(template, base, self.region)
             Deployer(self.client, self.deployment).deploy(translated, self.parameters)
-            code_roots = {code_uri_of(template, logical) for logical in self.deployment.functions}
-            if len(code_roots) > 1:
-                raise TemplateError(
-                    f"functions use several CodeUri values {sorted(code_roots)}; "
-                    "the local cloud supports one"
-                )
-            code_root = self.root / (code_roots.pop() if code_roots else "src")
-            self.runtime = LambdaRuntime(self.deployment.functions, code_root, self.region)
+            self.runtime = LambdaRuntime(self.deployment.functions, base, self.region)
             self.runtime.start()
             self._start_pollers()
+            self._start_schedules()
         except BaseException:
             self.stop()
             raise
         return self
 
     def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+            self.scheduler = None
         for poller in self.pollers:
             poller.stopping.set()
         for poller in self.pollers:
@@ -138,6 +144,7 @@ class LocalCloud:
             self.runtime = None
         moto_adaptations.state.lambda_router = None
         moto_adaptations.state.target_deliverer = None
+        moto_adaptations.state.sns_deliverer = None
         moto_adaptations.state.clock_scale = 1.0
         moto_adaptations.forget_clients()
         if self._mock is not None:
@@ -231,6 +238,18 @@ class LocalCloud:
         for poller in self.pollers:
             poller.start()
 
+    def _start_schedules(self) -> None:
+        if not self.fire_schedules:
+            for schedule in self.deployment.schedules:
+                self.deployment.note(
+                    schedule.logical_id, "not fired (schedules are off); invoke its target by hand"
+                )
+            return
+        self.scheduler = Scheduler(
+            self.deployment.schedules, self.clock_scale, functools.partial(fire, self)
+        )
+        self.scheduler.start()
+
     def poller_for(self, function: str) -> QueuePoller:
         for poller in self.pollers:
             if poller.mapping.function == function:
@@ -245,8 +264,12 @@ class LocalCloud:
             daemon=True,
             name=f"deliver-{target.get('Id')}",
         )
-        self._deliveries = [t for t in self._deliveries if t.is_alive()] + [thread]
+        self.track_delivery(thread)
         thread.start()
+
+    def track_delivery(self, thread: threading.Thread) -> None:
+        """A delivery's thread, joined when the cloud stops."""
+        self._deliveries = [t for t in self._deliveries if t.is_alive()] + [thread]
 
     def _deliver(self, rule: Any, target: dict[str, Any], event: dict[str, Any]) -> None:
         payload = _target_input(target, event)

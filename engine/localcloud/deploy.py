@@ -11,7 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from localcloud.template import TemplateError
+from localcloud.openapi import routes_of_body
+from localcloud.schedules import TARGET_SERVICES, Schedule, interval_seconds
+from localcloud.template import LOCAL_CODE_BUCKET, TemplateError
 
 ACCOUNT_ID = "123456789012"
 NO_VALUE = object()
@@ -31,6 +33,8 @@ class FunctionSpec:
     environment: dict[str, str]
     timeout: int
     memory: int
+    # The function's code folder, relative to the template's folder (its CodeUri).
+    code_uri: str = "."
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,8 @@ class Route:
     function: str
     authorization: str
     authorizer: Authorizer | None = None
+    # "2.0" for an HTTP API, "1.0" for a REST API (API Gateway's proxy event formats).
+    payload_version: str = "2.0"
 
 
 @dataclass
@@ -65,11 +71,22 @@ class Deployment:
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
     routes: list[Route] = field(default_factory=list)
     not_emulated: dict[str, str] = field(default_factory=dict)
-    # What runs differently here than on AWS, one line each, for the user to read at start.
-    notes: list[str] = field(default_factory=list)
+    # What runs differently here than on AWS, for the user to read at start: each note's text
+    # and the resources or parameters it applies to.
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    schedules: list[Schedule] = field(default_factory=list)
     integrations: dict[str, str] = field(default_factory=dict)
     authorizers: dict[str, Authorizer] = field(default_factory=dict)
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def note(self, subject: str, text: str) -> None:
+        self.notes.setdefault(text, []).append(subject)
+
+    def startup_lines(self) -> list[str]:
+        """What the engine does not emulate or runs differently, one line each, for stderr."""
+        lines = [f"not emulated: {logical} ({kind})" for logical, kind in self.not_emulated.items()]
+        lines.extend(f"{', '.join(subjects)}: {text}" for text, subjects in self.notes.items())
+        return lines
 
     def function_by_name_or_id(self, name: str) -> FunctionSpec | None:
         for spec in self.functions.values():
@@ -325,9 +342,10 @@ class Deployer:
                 values[name] = self.client("ssm").get_parameter(Name=path)["Parameter"]["Value"]
             except Exception:  # noqa: BLE001 - absent locally (AWS's public parameters are)
                 values[name] = path
-                self.deployment.notes.append(
-                    f"parameter {name}: SSM parameter {path} does not exist locally; "
-                    "its name stands in for its value"
+                self.deployment.note(
+                    f"parameter {name}",
+                    f"SSM parameter {path} does not exist locally; "
+                    "its name stands in for its value",
                 )
         return values
 
@@ -423,6 +441,10 @@ class Deployer:
         if "ScheduleExpression" in p:
             args["ScheduleExpression"] = p["ScheduleExpression"]
         arn = events.put_rule(**args)["RuleArn"]
+        if "ScheduleExpression" in p:
+            self._schedule(
+                Schedule(logical_id, name, arn, str(p["ScheduleExpression"]), args["State"])
+            )
         targets = p.get("Targets", [])
         if targets:
             target_args: dict[str, Any] = {"Rule": name, "Targets": targets}
@@ -442,6 +464,7 @@ class Deployer:
             raise TemplateError(
                 f"{logical_id}: no definition (DefinitionS3Location is not supported)"
             )
+        _refuse_what_the_interpreter_cannot_run(logical_id, json.loads(definition))
         substitutions = p.get("DefinitionSubstitutions", {})
         missing = sorted(
             {name for name in SUBSTITUTION.findall(definition) if name not in substitutions}
@@ -498,6 +521,54 @@ class Deployer:
         self.client("cloudwatch").put_metric_alarm(AlarmName=name, **args)
         self._set(logical_id, name, Arn=self.arn("cloudwatch", f"alarm:{name}"))
 
+    def _create_SNS_Subscription(self, logical_id: str, p: dict[str, Any]) -> None:
+        attributes = {
+            key: json.dumps(p[key]) if isinstance(p[key], dict) else str(p[key])
+            for key in ("FilterPolicy", "FilterPolicyScope", "RawMessageDelivery")
+            if key in p
+        }
+        arn = self.client("sns").subscribe(
+            TopicArn=p["TopicArn"],
+            Protocol=p["Protocol"],
+            Endpoint=p["Endpoint"],
+            Attributes=attributes,
+            ReturnSubscriptionArn=True,
+        )["SubscriptionArn"]
+        self._set(logical_id, arn)
+
+    # ------------------------------------------------------------ schedules
+    def _schedule(self, schedule: Schedule) -> None:
+        if schedule.state != "ENABLED":
+            self.deployment.note(schedule.logical_id, "the schedule is disabled: never fired")
+        elif interval_seconds(schedule.expression) is None:
+            self.deployment.note(
+                schedule.logical_id,
+                f"{schedule.expression} is not fired locally (rate() schedules are); "
+                "invoke its target by hand",
+            )
+        else:
+            self.deployment.schedules.append(schedule)
+
+    def _create_Scheduler_Schedule(self, logical_id: str, p: dict[str, Any]) -> None:
+        name = p.get("Name") or self.physical_name(logical_id)
+        group = p.get("GroupName", "default")
+        arn = self.arn("scheduler", f"schedule/{group}/{name}")
+        self._set(logical_id, name, Arn=arn)
+        service = str(p["Target"]["Arn"]).split(":")[2]
+        if service not in TARGET_SERVICES:
+            self.deployment.not_emulated[logical_id] = f"AWS::Scheduler::Schedule to {service}"
+            return
+        self._schedule(
+            Schedule(
+                logical_id,
+                name,
+                arn,
+                str(p["ScheduleExpression"]),
+                str(p.get("State", "ENABLED")),
+                target=p["Target"],
+            )
+        )
+
     def _create_SNS_Topic(self, logical_id: str, p: dict[str, Any]) -> None:
         sns = self.client("sns")
         name = p.get("TopicName") or self.physical_name(logical_id, 256)
@@ -510,6 +581,17 @@ class Deployer:
 
     # ------------------------------------------------------------ Lambda
     def _create_Lambda_Function(self, logical_id: str, p: dict[str, Any]) -> None:
+        code = p.get("Code") or {}
+        if code.get("S3Bucket") != LOCAL_CODE_BUCKET:
+            raise TemplateError(
+                f"{logical_id}: its code is not a local folder ({code}); the engine runs "
+                "AWS::Serverless::Function code from its CodeUri folder"
+            )
+        if not str(p.get("Runtime", "")).startswith("python"):
+            raise TemplateError(
+                f"{logical_id}: runtime {p.get('Runtime')} cannot run locally; "
+                "the engine runs Python handlers only"
+            )
         name = p.get("FunctionName") or self.physical_name(logical_id)
         environment = {k: str(v) for k, v in p.get("Environment", {}).get("Variables", {}).items()}
         args: dict[str, Any] = {
@@ -526,17 +608,32 @@ class Deployer:
         if p.get("TracingConfig"):
             args["TracingConfig"] = p["TracingConfig"]
         if p.get("Layers"):
-            self.deployment.notes.append(
-                f"{logical_id}: its {len(p['Layers'])} layer(s) are not loaded; the handler "
-                "imports what the local Python environment has installed"
+            self.deployment.note(
+                logical_id,
+                f"layer(s) {', '.join(map(str, p['Layers']))} not loaded; handlers import what "
+                "the local Python environment has installed",
             )
         arn = self.client("lambda").create_function(**args)["FunctionArn"]
         self.deployment.functions[logical_id] = FunctionSpec(
-            logical_id, name, arn, p["Handler"], environment, args["Timeout"], args["MemorySize"]
+            logical_id,
+            name,
+            arn,
+            p["Handler"],
+            environment,
+            args["Timeout"],
+            args["MemorySize"],
+            code_uri=str(code["S3Key"]),
         )
         self._set(logical_id, name, Arn=arn)
 
     def _create_Lambda_EventSourceMapping(self, logical_id: str, p: dict[str, Any]) -> None:
+        if ":sqs:" not in str(p.get("EventSourceArn", "")):
+            # Streams (DynamoDB, Kinesis), Kafka, MQ: nothing polls them here.
+            self.deployment.not_emulated[logical_id] = (
+                f"AWS::Lambda::EventSourceMapping from {p.get('EventSourceArn')}"
+            )
+            self._set(logical_id, self.physical_name(logical_id))
+            return
         args = {
             k: p[k]
             for k in (
@@ -561,7 +658,49 @@ class Deployer:
     # ------------------------------------------------------------ HTTP API (served locally)
     def _create_ApiGatewayV2_Api(self, logical_id: str, p: dict[str, Any]) -> None:
         api_id = uuid.uuid5(uuid.NAMESPACE_DNS, logical_id).hex[:10]
+        if "Body" in p:
+            self._add_routes(logical_id, p["Body"], "2.0")
         self._set(logical_id, api_id, ApiEndpoint=f"http://127.0.0.1/{api_id}", ApiId=api_id)
+
+    # ------------------------------------------------------------ REST API (served locally)
+    def _create_ApiGateway_RestApi(self, logical_id: str, p: dict[str, Any]) -> None:
+        if "Body" not in p:
+            raise TemplateError(
+                f"{logical_id}: a REST API runs locally from its OpenAPI Body (SAM's Api events "
+                "or DefinitionBody); BodyS3Location and AWS::ApiGateway::Method are not read"
+            )
+        api_id = uuid.uuid5(uuid.NAMESPACE_DNS, logical_id).hex[:10]
+        self._add_routes(logical_id, p["Body"], "1.0")
+        self._set(logical_id, api_id, RootResourceId=api_id[:6])
+
+    def _create_ApiGateway_Deployment(self, logical_id: str, p: dict[str, Any]) -> None:
+        self._set(logical_id, uuid.uuid5(uuid.NAMESPACE_DNS, logical_id).hex[:6])
+
+    def _create_ApiGateway_Stage(self, logical_id: str, p: dict[str, Any]) -> None:
+        self._set(logical_id, str(p["StageName"]))
+
+    def _add_routes(self, logical_id: str, body: dict[str, Any], payload_version: str) -> None:
+        """The routes of an API's OpenAPI body, each to the function its integration names."""
+        for found in routes_of_body(logical_id, body, payload_version):
+            spec = self.deployment.function_by_name_or_id(found.function_arn)
+            if spec is None:
+                raise TemplateError(
+                    f"{logical_id}: {found.method} {found.path} integrates {found.function_arn}, "
+                    "which is no function of the template"
+                )
+            authorizer = None
+            if found.jwt_issuer:
+                authorizer = Authorizer("JWT", found.jwt_issuer, found.jwt_audiences)
+            self.deployment.routes.append(
+                Route(
+                    found.method,
+                    found.path,
+                    spec.logical_id,
+                    found.authorization,
+                    authorizer,
+                    payload_version,
+                )
+            )
 
     def _create_ApiGatewayV2_Stage(self, logical_id: str, p: dict[str, Any]) -> None:
         self._set(logical_id, p["StageName"])
@@ -609,3 +748,27 @@ class Deployer:
         duplicates = sorted({f"{m} {p}" for m, p in keys if keys.count((m, p)) > 1})
         if duplicates:
             raise TemplateError(f"duplicate routes: {', '.join(duplicates)}")
+
+
+def _refuse_what_the_interpreter_cannot_run(logical_id: str, definition: Any) -> None:
+    """JSONata and Assign variables: moto's interpreter runs JSONPath state machines only."""
+    found: list[str] = []
+
+    def walk(states: dict[str, Any]) -> None:
+        for name, state in states.items():
+            if state.get("QueryLanguage") == "JSONata":
+                found.append(f"state {name!r} uses JSONata")
+            if "Assign" in state:
+                found.append(f"state {name!r} assigns variables")
+            for branch in state.get("Branches", []):
+                walk(branch.get("States", {}))
+            processor = state.get("ItemProcessor") or state.get("Iterator") or {}
+            walk(processor.get("States", {}))
+
+    if definition.get("QueryLanguage") == "JSONata":
+        found.append("the definition uses JSONata")
+    walk(definition.get("States", {}))
+    if found:
+        raise TemplateError(
+            f"{logical_id}: {'; '.join(found)}; the local interpreter runs JSONPath only"
+        )

@@ -80,7 +80,7 @@ def local_outputs(
     api_ids = [
         cloud.deployment.refs[logical_id]
         for logical_id, kind in cloud.deployment.types.items()
-        if kind == "AWS::ApiGatewayV2::Api"
+        if kind in {"AWS::ApiGatewayV2::Api", "AWS::ApiGateway::RestApi"}
     ]
     outputs = []
     for output in cloud.deployment.outputs.values():

@@ -29,6 +29,9 @@ moto is pinned exactly (pyproject.toml) because these reach into its internals:
    answer that arrives before the heartbeat watch starts is not lost (moto waits out the
    heartbeat and times the task out); a heartbeat expiry is States.HeartbeatTimeout (moto
    says States.Timeout).
+10. SNS delivers to a Lambda subscription as AWS does: the real handler, asynchronously, with
+   the topic's ARN, the message id and attributes in the record (moto invokes the function
+   inside Publish, with a fixed record of placeholder values).
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from moto.events.models import Rule
+from moto.sns.models import Subscription
 from moto.sqs.models import Queue
 from moto.stepfunctions.parser.api import HistoryEventType, TaskTimedOutEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
@@ -79,6 +83,8 @@ from moto.utilities.arns import parse_arn
 
 LambdaRouter = Callable[[str, bytes], bytes]
 TargetDeliverer = Callable[[Rule, dict[str, Any], dict[str, Any]], None]
+# (subscription, message, message id, subject, message attributes)
+SnsDeliverer = Callable[[Subscription, str, str, str | None, dict[str, Any]], None]
 
 DELIVERED_TARGET_SERVICES = frozenset({"states", "lambda"})
 
@@ -88,6 +94,7 @@ class _State:
 
     lambda_router: LambdaRouter | None = None
     target_deliverer: TargetDeliverer | None = None
+    sns_deliverer: SnsDeliverer | None = None
     clock_scale: float = 1.0
     executions_ended: threading.Condition = threading.Condition()
     ended = 0
@@ -142,6 +149,41 @@ def _send_to_targets(self: Rule, original_event: Any, transform_input: bool = Tr
         if state.target_deliverer is None:
             raise RuntimeError("no local cloud is running to deliver EventBridge targets")
         state.target_deliverer(self, target, original_event)
+
+
+_original_sns_publish = Subscription.publish
+
+
+def _sns_publish(
+    self: Subscription,
+    message: str,
+    message_id: str,
+    subject: str | None = None,
+    message_attributes: dict[str, Any] | None = None,
+    group_id: str | None = None,
+    deduplication_id: str | None = None,
+    message_structure: str | None = None,
+) -> None:
+    if self.protocol != "lambda":
+        _original_sns_publish(
+            self,
+            message,
+            message_id,
+            subject,
+            message_attributes,
+            group_id,
+            deduplication_id,
+            message_structure,
+        )
+        return
+    matcher = self._filter_policy_matcher
+    if matcher is not None and not matcher.matches(message_attributes, message):
+        return
+    if message_structure == "json":
+        message = self._parse_message_structure(message, self.protocol)
+    if state.sns_deliverer is None:
+        raise RuntimeError("no local cloud is running to deliver SNS messages")
+    state.sns_deliverer(self, message, message_id, subject, message_attributes or {})
 
 
 _original_add_message = Queue.add_message
@@ -341,6 +383,7 @@ def install() -> None:
     LambdaSimpleBackend.invoke = _invoke  # type: ignore[method-assign,assignment]
     Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign]
     Queue.add_message = _add_message  # type: ignore[method-assign]
+    Subscription.publish = _sns_publish  # type: ignore[method-assign]
     Timeout._eval_body = _scaled_timeout  # type: ignore[method-assign]
     Heartbeat._eval_body = _scaled_heartbeat  # type: ignore[method-assign]
     retrier_decl.time = _ScaledSleep(retrier_decl.time)  # type: ignore[assignment]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
 import logging
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from localcloud.coderoots import CodeRoots
 from localcloud.deploy import ACCOUNT_ID, FunctionSpec
 
 
@@ -79,11 +79,14 @@ class _FunctionLogs(io.TextIOBase):
 class LambdaRuntime:
     """Imports each function's handler on its first call (a cold start) and invokes it."""
 
-    def __init__(self, functions: dict[str, FunctionSpec], code_root: Path, region: str) -> None:
+    def __init__(self, functions: dict[str, FunctionSpec], code_base: Path, region: str) -> None:
+        """`code_base` is the template's folder, where each function's CodeUri starts."""
         self.functions = functions
-        self.code_root = code_root
+        self.code_base = code_base
+        self.code = CodeRoots({self.folder_of(spec) for spec in functions.values()})
         self.region = region
         self._handlers: dict[str, Any] = {}
+        self._modules: dict[str, Any] = {}
         self._cold_start_lock = threading.Lock()
         # One execution environment per function: Lambda never runs two events at once in
         # one environment, and handlers keep per-invocation state in module globals.
@@ -92,20 +95,22 @@ class LambdaRuntime:
         self.invocations: dict[str, int] = {}
         self._check_distinct_modules()
 
+    def folder_of(self, spec: FunctionSpec) -> Path:
+        return (self.code_base / spec.code_uri).resolve()
+
     def _check_distinct_modules(self) -> None:
-        seen: dict[str, str] = {}
+        seen: dict[tuple[Path, str], str] = {}
         for spec in self.functions.values():
-            module = spec.handler.rsplit(".", 1)[0]
+            module = (self.folder_of(spec), spec.handler.rsplit(".", 1)[0])
             if module in seen:
                 raise ValueError(
-                    f"{spec.logical_id} and {seen[module]} share handler module {module}; "
-                    "the local cloud needs one module per function"
+                    f"{spec.logical_id} and {seen[module]} share handler module {module[1]} "
+                    f"in {spec.code_uri}; the local cloud needs one module per function"
                 )
             seen[module] = spec.logical_id
 
     def start(self) -> None:
-        if str(self.code_root) not in sys.path:
-            sys.path.insert(0, str(self.code_root))
+        self.code.start()
         sys.stdout = self.logs
 
     def stop(self) -> None:
@@ -113,6 +118,7 @@ class LambdaRuntime:
             sys.stdout = self.logs.terminal
         for spec in self.functions.values():
             sys.modules.pop(spec.handler.rsplit(".", 1)[0], None)
+        self.code.stop()
 
     def _handler(self, spec: FunctionSpec) -> Any:
         handler = self._handlers.get(spec.logical_id)
@@ -128,14 +134,13 @@ class LambdaRuntime:
             # when something else holds sys.stdout now, as pytest's capture does between tests.
             saved_stdout, sys.stdout = sys.stdout, self.logs
             try:
-                sys.modules.pop(module_name, None)
                 # Powertools names its logger after POWERTOOLS_SERVICE_NAME, which functions may
                 # share; in Lambda each function logs from a process of its own, so here each
                 # function gets a logger of its own and its keys never reach another's lines.
                 service = spec.environment.get("POWERTOOLS_SERVICE_NAME")
                 if service:
                     logging.Logger.manager.loggerDict.pop(service, None)
-                module = importlib.import_module(module_name)
+                module = self.code.import_fresh(self.folder_of(spec), module_name)
             except ModuleNotFoundError as exc:
                 raise HandlerError(
                     spec.logical_id,
@@ -152,11 +157,12 @@ class LambdaRuntime:
                     spec.logical_id, "Runtime.HandlerNotFound", f"{module_name} has no {attribute}"
                 )
             self._handlers[spec.logical_id] = handler
+            self._modules[spec.logical_id] = module
             return handler
 
     def module_of(self, spec: FunctionSpec) -> Any:
         self._handler(spec)
-        return sys.modules[spec.handler.rpartition(".")[0]]
+        return self._modules[spec.logical_id]
 
     def _environment(self, spec: FunctionSpec) -> dict[str, str]:
         return {

@@ -9,7 +9,8 @@ from typing import Any
 
 import yaml
 
-LOCAL_CODE_URI = "s3://order-saga-local/src.zip"
+# The stand-in bucket of every local CodeUri: the deployer reads the folder from its key.
+LOCAL_CODE_BUCKET = "localcloud-code"
 
 
 class TemplateError(Exception):
@@ -82,21 +83,50 @@ class _OfflinePolicyLoader:
         return {}
 
 
-def _inline_local_files(template: dict[str, Any], root: Path) -> dict[str, Any]:
-    """Replace what `sam package` uploads: DefinitionUri files inline, CodeUri by a stand-in."""
+def _function_code(
+    logical_id: str, properties: dict[str, Any], defaults: dict[str, Any], base: Path
+) -> str:
+    """The function's CodeUri, checked to be a local folder of Python code the engine can run."""
+    merged = {**defaults, **properties}
+    if merged.get("PackageType") == "Image":
+        raise TemplateError(
+            f"{logical_id}: container image functions (PackageType: Image) cannot run locally; "
+            "the engine runs zip functions with a Python runtime"
+        )
+    runtime = str(merged.get("Runtime", ""))
+    if not runtime.startswith("python"):
+        raise TemplateError(
+            f"{logical_id}: runtime {runtime or '(none)'} cannot run locally; "
+            "the engine runs Python handlers only"
+        )
+    if "InlineCode" in merged:
+        raise TemplateError(
+            f"{logical_id}: InlineCode is not run locally; give it a CodeUri folder"
+        )
+    uri = merged.get("CodeUri", ".")
+    if not isinstance(uri, str):
+        raise TemplateError(
+            f"{logical_id}: its CodeUri is not a local folder ({uri}); the engine runs code "
+            "from a folder beside the template"
+        )
+    if not (base / uri).is_dir():
+        raise TemplateError(f"{logical_id}: CodeUri {uri} is not a folder under {base}")
+    return uri
+
+
+def _inline_local_files(template: dict[str, Any], base: Path) -> dict[str, Any]:
+    """Replace what `sam package` uploads: DefinitionUri files inline, each CodeUri by a stand-in
+    S3 location whose key is that folder (relative to the template's folder)."""
     prepared = copy.deepcopy(template)
     function_globals = prepared.get("Globals", {}).get("Function", {})
-    if isinstance(function_globals.get("CodeUri"), str):
-        function_globals["CodeUri"] = LOCAL_CODE_URI
     for logical_id, resource in prepared["Resources"].items():
         properties = resource.get("Properties", {})
-        if resource.get("Type") == "AWS::Serverless::Function" and isinstance(
-            properties.get("CodeUri"), str
-        ):
-            properties["CodeUri"] = LOCAL_CODE_URI
+        if resource.get("Type") == "AWS::Serverless::Function":
+            uri = _function_code(logical_id, properties, function_globals, base)
+            properties["CodeUri"] = {"Bucket": LOCAL_CODE_BUCKET, "Key": uri}
         uri = properties.get("DefinitionUri")
         if resource.get("Type") == "AWS::Serverless::StateMachine" and isinstance(uri, str):
-            path = root / uri
+            path = base / uri
             try:
                 properties["Definition"] = json.loads(path.read_text(encoding="utf-8"))
             except OSError as exc:
@@ -104,24 +134,19 @@ def _inline_local_files(template: dict[str, Any], root: Path) -> dict[str, Any]:
             except ValueError as exc:
                 raise TemplateError(f"{logical_id}: {uri} is not valid JSON: {exc}") from exc
             del properties["DefinitionUri"]
+    function_globals.pop("CodeUri", None)
     return prepared
 
 
-def code_uri_of(template: dict[str, Any], logical_id: str) -> str:
-    """The CodeUri a function's code comes from, Globals merged."""
-    properties = template["Resources"][logical_id].get("Properties", {})
-    default = template.get("Globals", {}).get("Function", {}).get("CodeUri", ".")
-    return str(properties.get("CodeUri", default))
-
-
-def translate(template: dict[str, Any], root: Path, region: str = "us-east-1") -> dict[str, Any]:
-    """Translate a SAM template to CloudFormation with aws-sam-translator, offline."""
+def translate(template: dict[str, Any], base: Path, region: str = "us-east-1") -> dict[str, Any]:
+    """Translate a SAM template to CloudFormation with aws-sam-translator, offline; `base` is
+    the template's folder, where CodeUri and DefinitionUri paths start."""
     import boto3
     from samtranslator.model.exceptions import InvalidDocumentException
     from samtranslator.parser.parser import Parser
     from samtranslator.translator.translator import Translator
 
-    prepared = _inline_local_files(template, root)
+    prepared = _inline_local_files(template, base)
     translator = Translator({}, Parser(), boto_session=boto3.session.Session(region_name=region))
     try:
         return translator.translate(prepared, parameter_values={})

@@ -57,10 +57,16 @@ PARTS = (
         "localcloud",
         "engine/localcloud",
         (
+            ("cli", "localcloud command: invoke, send-event, start", ("cli",)),
             ("cloud", "LocalCloud: start, invoke, clients, waits", ("cloud",)),
-            ("deploy", "SAM translation and deployer", ("template", "deploy")),
-            ("lambda", "Lambda runtime and SQS pollers", ("runtime", "pollers")),
-            ("serve", "HTTP API, JWT checks, AWS endpoint", ("api", "identity", "endpoint")),
+            ("deploy", "SAM translation and deployer", ("template", "deploy", "openapi")),
+            ("lambda", "Lambda runtime, code folders, SQS pollers", (
+                "runtime", "coderoots", "pollers",
+            )),
+            ("events", "schedules and SNS deliveries", ("schedules", "sns")),
+            ("serve", "HTTP and REST APIs, JWT checks, AWS endpoint", (
+                "api", "rest", "identity", "endpoint",
+            )),
             ("stack", "stack outputs and clients, local or AWS", ("stack",)),
             ("meter", "metering: the AWS calls and units a run used", ("metering",)),
             ("moto", "moto adaptations", ("moto_adaptations",)),

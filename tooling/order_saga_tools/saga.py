@@ -47,7 +47,10 @@ class SagaCloud(LocalCloud):
         parameters: dict[str, str] | None = None,
         stack_name: str = STACK_NAME,
         region: str = "us-east-1",
+        fire_schedules: bool = False,
     ) -> None:
+        # Schedules stay off by default: the drills run the republisher as its schedule would,
+        # with faults planned for each run, and a run of its own would take one of them.
         super().__init__(
             root,
             template,
@@ -57,6 +60,7 @@ class SagaCloud(LocalCloud):
             region,
             local_defaults=LOCAL_IDENTITY_PARAMETERS,
             state_dir=STATE_DIR,
+            fire_schedules=fire_schedules,
         )
         # Drills: refuse the next N deliveries of events about these orders to a target.
         self.refused_deliveries: dict[str, int] = {}
