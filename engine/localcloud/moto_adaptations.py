@@ -32,6 +32,15 @@ moto is pinned exactly (pyproject.toml) because these reach into its internals:
 10. SNS delivers to a Lambda subscription as AWS does: the real handler, asynchronously, with
    the topic's ARN, the message id and attributes in the record (moto invokes the function
    inside Publish, with a fixed record of placeholder values).
+11. What moto recomputes at every request from the same input is computed once: a DynamoDB
+   UpdateExpression is parsed once per distinct expression (moto parses it twice per
+   UpdateItem, and its validator works on a deep copy of the tree, never on the tree itself),
+   and the attribute names moto derives from camel case (SQS lists a queue's attributes
+   that way at every send and receive) are derived once per name.
+12. A request reaches its moto handler through a table of the URLs already seen: moto scans
+   every service's URL patterns, then compiles each of the service's URL regexes, at every
+   request (about a millisecond, a sixth of a DynamoDB call). A URL first seen is resolved
+   as moto resolves it; a URL no service claims is left to moto.
 """
 
 from __future__ import annotations
@@ -45,11 +54,14 @@ from typing import Any
 
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core import responses as moto_responses
+from moto.core import utils as moto_utils
+from moto.core.botocore_stubber import BotocoreStubber
 from moto.core.models import botocore_stubber
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.events.models import Rule
 from moto.sns.models import Subscription
 from moto.sqs.models import Queue
@@ -371,9 +383,89 @@ def _callback_from_error(self: StateTaskServiceCallback, env: Any, ex: Exception
     )
 
 
+_original_update_make = UpdateExpressionParser.make.__func__  # type: ignore[attr-defined]
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_update_expression(expression: str) -> Any:
+    return _original_update_make(UpdateExpressionParser, expression)
+
+
+def _make_update_expression(cls: type, expression: str) -> Any:
+    # An invalid expression raises, and lru_cache keeps no failure: it raises every time.
+    if cls is not UpdateExpressionParser:
+        return _original_update_make(cls, expression)
+    return _parsed_update_expression(expression)
+
+
+camel_to_snake = functools.lru_cache(maxsize=4096)(moto_utils.camelcase_to_underscores)
+CAMEL_CASE_USERS = ("moto.core.responses", "moto.sqs.models")
+
+
+_original_process_request = BotocoreStubber.process_request
+_routes: dict[str, Callable[..., Any]] = {}
+
+
+def _route(clean_url: str) -> Callable[..., Any] | None:
+    """The handler moto picks for a URL, as its process_request picks it; None when none."""
+    import re
+
+    from moto import backend_index, backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.base_backend import BackendDict
+    from moto.core.config import passthrough_service, passthrough_url, service_whitelisted
+
+    if passthrough_url(clean_url):
+        return None
+    for service, pattern in backend_index.backend_url_patterns:
+        if not pattern.match(clean_url):
+            continue
+        if passthrough_service(service) or not service_whitelisted(service):
+            return None  # moto answers these itself (passes through, or refuses)
+        backend_dict = backends.get_backend(service)  # type: ignore[call-overload]
+        if isinstance(backend_dict, BackendDict):
+            regions = backend_dict[DEFAULT_ACCOUNT_ID]
+            backend = regions["us-east-1"] if "us-east-1" in regions else regions["aws"]
+        else:
+            backend = backend_dict["global"]
+        for url, method in backend.urls.items():
+            if re.compile(url).match(clean_url):
+                return method  # type: ignore[no-any-return]
+    return None
+
+
+def _process_request(self: BotocoreStubber, request: Any) -> Any:
+    from moto.core.exceptions import HTTPException
+    from moto.core.request import normalize_request
+    from moto.core.utils import get_equivalent_url_in_aws_domain
+    from moto.moto_api import recorder
+
+    parsed_url, _ = get_equivalent_url_in_aws_domain(request.url)
+    clean_url = f"{parsed_url.scheme}://{parsed_url.netloc}{parsed_url.path}"
+    method = _routes.get(clean_url)
+    if method is None:
+        method = _route(clean_url)
+        if method is None:
+            return _original_process_request(self, request)
+        _routes[clean_url] = method
+    normalized = normalize_request(request)
+    try:
+        recorder._record_request(normalized)
+        status, headers, body = method(normalized, normalized.raw_url, normalized.headers)
+    except HTTPException as exc:
+        status, headers, body = exc.code, exc.get_headers(), exc.get_body()
+    return status, headers, body
+
+
+def routes_known() -> dict[str, Callable[..., Any]]:
+    """The URLs whose moto handler is known, and the handler."""
+    return dict(_routes)
+
+
 def forget_clients() -> None:
-    """Drop the interpreter's clients: each local cloud starts with its own."""
+    """Drop the interpreter's clients and the known routes: each local cloud starts afresh."""
     _clients.clear()
+    _routes.clear()
 
 
 def install() -> None:
@@ -397,6 +489,17 @@ def install() -> None:
         moto_responses.method_names_from_class
     )
     dynamodb_models.copy = _NoTableCopy  # type: ignore[assignment]
+    import inspect
+
+    if "backend_url_patterns" not in inspect.getsource(_original_process_request):
+        raise RuntimeError("moto changed: BotocoreStubber.process_request no longer routes by URL")
+    BotocoreStubber.process_request = _process_request  # type: ignore[method-assign]
+    UpdateExpressionParser.make = classmethod(_make_update_expression)  # type: ignore[method-assign,assignment]
+    for name in CAMEL_CASE_USERS:
+        module = importlib.import_module(name)
+        if module.camelcase_to_underscores is not moto_utils.camelcase_to_underscores:
+            raise RuntimeError(f"moto changed: {name} no longer uses camelcase_to_underscores")
+        module.camelcase_to_underscores = camel_to_snake  # type: ignore[attr-defined]
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
     for name in ("put_item", "update_item", "delete_item"):
         setattr(DynamoDBBackend, name, _serialized(getattr(DynamoDBBackend, name)))

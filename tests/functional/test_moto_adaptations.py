@@ -442,6 +442,73 @@ def test_requests_to_the_emulator_are_sent_unsigned(cloud: SagaCloud) -> None:
     assert "Authorization" not in sent[0], sent[0]
 
 
+# ---------------------------------------- 11. computed once: update expressions, attribute names
+def test_an_update_expression_is_parsed_once_and_each_update_still_applies(
+        cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.dynamodb.parsing import expressions
+
+    parses: list[str] = []
+    real_make = moto_adaptations._original_update_make
+
+    def counted(cls: type, expression: str) -> Any:
+        parses.append(expression)
+        return real_make(cls, expression)
+
+    monkeypatch.setattr(moto_adaptations, "_original_update_make", counted)
+    moto_adaptations._parsed_update_expression.cache_clear()
+    table, pk = cloud.ref("InventoryTable"), f"count-{uuid.uuid4()}"
+    ddb = cloud.client("dynamodb")
+    for _ in range(3):
+        ddb.update_item(TableName=table, Key={"pk": {"S": pk}},
+                        UpdateExpression="ADD #n :one",
+                        ExpressionAttributeNames={"#n": "n"},
+                        ExpressionAttributeValues={":one": {"N": "1"}})
+
+    assert expressions.UpdateExpressionParser.make("ADD #n :one") is not None
+    assert parses == ["ADD #n :one"], f"parsed more than once: {parses}"
+    assert item(cloud, table, pk) == {"pk": {"S": pk}, "n": {"N": "3"}}
+    with pytest.raises(ClientError, match="Invalid UpdateExpression"):
+        ddb.update_item(TableName=table, Key={"pk": {"S": pk}}, UpdateExpression="SET",
+                        ExpressionAttributeValues={":one": {"N": "1"}})
+
+
+def test_sqs_and_the_dispatcher_derive_attribute_names_through_the_cache(
+        cloud: SagaCloud) -> None:
+    import moto.core.responses
+    import moto.sqs.models
+
+    queue = cloud.client("sqs").get_queue_url(QueueName="order-saga-local-inventory-dlq")
+    attributes = cloud.client("sqs").get_queue_attributes(
+        QueueUrl=queue["QueueUrl"], AttributeNames=["All"])["Attributes"]
+
+    for module in (moto.core.responses, moto.sqs.models):
+        assert module.camelcase_to_underscores is moto_adaptations.camel_to_snake
+    assert moto_adaptations.camel_to_snake.cache_info().hits > 0
+    assert attributes["QueueArn"].endswith(":order-saga-local-inventory-dlq")
+
+
+# ---------------------------------------- 12. requests routed by the URLs already seen
+def test_a_request_routed_from_the_known_urls_gets_the_answer_moto_routes_it_to(
+        cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    ddb = cloud.client("dynamodb")
+    routed = ddb.describe_table(TableName=cloud.ref("OrdersTable"))["Table"]
+    url = ddb.meta.endpoint_url.rstrip("/") + "/"
+    resolved: list[str] = []
+    real_route = moto_adaptations._route
+    monkeypatch.setattr(moto_adaptations, "_route",
+                        lambda clean: resolved.append(clean) or real_route(clean))
+    ddb.describe_table(TableName=cloud.ref("OrdersTable"))
+    monkeypatch.setattr(BotocoreStubber, "process_request",
+                        moto_adaptations._original_process_request)
+    by_moto = ddb.describe_table(TableName=cloud.ref("OrdersTable"))["Table"]
+
+    assert url in moto_adaptations.routes_known()
+    assert resolved == [], f"a known URL was resolved again: {resolved}"
+    assert routed == by_moto
+
+
 # ---------------------------------------- 9. task tokens with a heartbeat
 def test_an_answer_that_arrives_before_the_heartbeat_watch_starts_is_not_lost(
         cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch) -> None:
