@@ -50,19 +50,27 @@ moto is pinned exactly (pyproject.toml) because these reach into its internals:
    every handler's Powertools persistence layer, each reading endpoints.json (1.2 MB) again.
    The files are the same; the loader caches what it read, as within one session.
 15. CreateStateMachine's validation parses a definition through the cache of adaptation 5,
-   so the first execution of a machine does not parse it a second time.
+   so the first execution of a machine does not parse it a second time; and where the running
+   cloud names a cache folder, the parsed program is kept there (pickled, under a hash of the
+   definition, moto's version and Python's), so the next start skips the parse (0.2 to 0.5 s)
+   of a definition that parsed before. A definition that fails to parse is never kept.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import importlib
+import importlib.metadata
 import importlib.util
 import inspect
+import os
+import pickle
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import botocore.session
@@ -149,6 +157,7 @@ class _State:
     target_deliverer: TargetDeliverer | None = None
     sns_deliverer: SnsDeliverer | None = None
     clock_scale: float = 1.0
+    cache_dir: Path | None = None
     executions_ended: threading.Condition = threading.Condition()
     ended = 0
     installed = False
@@ -279,12 +288,31 @@ _programs_lock = threading.Lock()
 
 
 def _parse_once(definition: str) -> Any:
-    """The (program, parse tree) of a definition, parsed at its first use only."""
+    """The (program, parse tree) of a definition, parsed at its first use only; the tree is
+    None when the program comes from the cache folder (only the program is ever used)."""
     with _programs_lock:
         parsed = _programs.get(definition)
         if parsed is None:
-            parsed = AmazonStateLanguageParser.parse(definition)
+            parsed = _kept_program(definition)
             _programs[definition] = parsed
+    return parsed
+
+
+def _kept_program(definition: str) -> tuple[Any, Any]:
+    folder = state.cache_dir
+    if folder is None:
+        return AmazonStateLanguageParser.parse(definition)
+    recipe = "\0".join((definition, importlib.metadata.version("moto"), sys.version))
+    path = folder / f"asl-{hashlib.sha256(recipe.encode()).hexdigest()}.pickle"
+    try:
+        return pickle.loads(path.read_bytes()), None  # noqa: S301 - written below, by this process's kind
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        pass
+    parsed = AmazonStateLanguageParser.parse(definition)
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    partial.write_bytes(pickle.dumps(parsed[0]))
+    partial.replace(path)
     return parsed
 
 

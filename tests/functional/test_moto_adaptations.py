@@ -559,6 +559,22 @@ def test_a_new_definition_is_parsed_once_for_its_creation_and_its_executions(
     assert len(parses) == 1, f"parsed {len(parses)} times"
 
 
+def test_a_definition_parsed_by_an_earlier_cloud_is_read_from_the_cache_folder_and_runs(
+        cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    definition = {"StartAt": "Pass", "Comment": str(uuid.uuid4()),
+                  "States": {"Pass": {"Type": "Pass", "Result": {"kept": True}, "End": True}}}
+    monkeypatch.setattr(moto_adaptations.state, "cache_dir", tmp_path)
+    state_machine(cloud, definition)
+    moto_adaptations._programs.clear()  # as in the next process
+    parses = counted_parses(monkeypatch)
+
+    described = ended(cloud, start(cloud, state_machine(cloud, definition)), timeout=10)
+
+    assert parses == []
+    assert (described["status"], json.loads(described["output"])) == ("SUCCEEDED", {"kept": True})
+    assert len(list(tmp_path.glob("asl-*.pickle"))) == 1
+
+
 def test_an_invalid_definition_is_still_refused_at_creation(cloud: SagaCloud) -> None:
     with pytest.raises(ClientError, match="ASLParserException"):
         state_machine(cloud, {"StartAt": "Nowhere", "States": {"Pass": {"Typo": "Pass"}}})
