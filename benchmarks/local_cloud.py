@@ -1,6 +1,6 @@
-"""Figures for the local cloud: `order-saga demo` wall time and whole sagas per second.
+"""Figures for the local cloud: `order-saga demo` wall time, engine start, sagas per second.
 
-Run: .venv/bin/python benchmarks/local_cloud.py [--runs 5] [--sagas 100]
+Run: .venv/bin/python benchmarks/local_cloud.py [--runs 5] [--sagas 100]  (--sagas 0: demo only)
 Prints medians over repeated runs, since this machine is noisy; nothing here is asserted.
 """
 
@@ -15,22 +15,26 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEMO_TARGET_SECONDS = 5.0
+DEMO_TARGET_SECONDS = 3.0
+ENGINE_START_TARGET_SECONDS = 0.5
 SAGAS_PER_SECOND_TARGET = 20.0
 
 
-def demo_wall_seconds(runs: int) -> list[float]:
-    """`order-saga demo` as a user runs it: a fresh process, engine start included."""
+def demo_wall_seconds(runs: int) -> tuple[list[float], list[float]]:
+    """`order-saga demo` as a user runs it: a fresh process, engine start included; and the
+    engine's start inside each run (its state folder's caches as the previous run left them)."""
     command = [sys.executable, "-m", "order_saga_tools.cli", "--root", str(ROOT), "demo", "--json"]
-    times = []
+    times, starts = [], []
     for _ in range(runs):
         started = time.perf_counter()
         result = subprocess.run(command, capture_output=True, text=True, check=True)
         times.append(time.perf_counter() - started)
-        outcomes = [order["status"] for order in json.loads(result.stdout)["orders"]]
+        demo = json.loads(result.stdout)
+        starts.append(float(demo["engineStartSeconds"]))
+        outcomes = [order["status"] for order in demo["orders"]]
         if outcomes != ["CONFIRMED", "CANCELLED", "CANCELLED", "CANCELLED"]:
             raise SystemExit(f"the demo went wrong: {outcomes}")
-    return times
+    return times, starts
 
 
 def saga_latencies(sagas: int) -> tuple[list[float], float]:
@@ -75,14 +79,22 @@ def main() -> None:
     parser.add_argument("--sagas", type=int, default=100, help="sagas per measure (default 100)")
     args = parser.parse_args()
 
-    demo = demo_wall_seconds(args.runs)
-    median_demo = statistics.median(demo)
+    demo, starts = demo_wall_seconds(args.runs)
+    median_demo, median_start = statistics.median(demo), statistics.median(starts)
     print(
         f"order-saga demo, wall time, fresh process: median {median_demo:.2f} s "
         f"over {args.runs} runs "
-        f"(min {min(demo):.2f}, max {max(demo):.2f}); target < {DEMO_TARGET_SECONDS:.0f} s: "
-        f"{'met' if median_demo < DEMO_TARGET_SECONDS else 'NOT met'}"
+        f"(min {min(demo):.2f}, max {max(demo):.2f}); target <= {DEMO_TARGET_SECONDS:.0f} s: "
+        f"{'met' if median_demo <= DEMO_TARGET_SECONDS else 'NOT met'}"
     )
+    print(
+        f"engine start inside the demo: median {median_start:.2f} s "
+        f"(min {min(starts):.2f}, max {max(starts):.2f}); "
+        f"target <= {ENGINE_START_TARGET_SECONDS} s: "
+        f"{'met' if median_start <= ENGINE_START_TARGET_SECONDS else 'NOT met'}"
+    )
+    if args.sagas <= 0:
+        return
     latencies, back_to_back = saga_latencies(args.sagas)
     median_latency = statistics.median(latencies)
     per_second = 1.0 / median_latency

@@ -23,6 +23,9 @@ from localcloud.schedules import Scheduler, fire
 from localcloud.template import TemplateError, load_template, translate
 
 STATE_DIR = ".localcloud"
+# Under the state folder: SAM translations and parsed state machines, each under a hash of its
+# inputs, so that a start with the same template skips both.
+CACHE_DIR = "cache"
 MOTO_CONFIG = {
     "lambda": {"use_docker": False},
     "stepfunctions": {"execute_state_machine": True},
@@ -115,9 +118,10 @@ class LocalCloud:
         moto_adaptations.state.target_deliverer = self._deliver_target
         moto_adaptations.state.sns_deliverer = functools.partial(sns.deliver, self)
         moto_adaptations.state.clock_scale = self.clock_scale
+        moto_adaptations.state.cache_dir = self.state_dir / CACHE_DIR
         try:
             base = self.template_path.parent
-            translated = translate(template, base, self.region)
+            translated = translate(template, base, self.region, self.state_dir / CACHE_DIR)
             Deployer(self.client, self.deployment).deploy(translated, self.parameters)
             self.runtime = LambdaRuntime(self.deployment.functions, base, self.region)
             self.runtime.start()
@@ -146,6 +150,7 @@ class LocalCloud:
         moto_adaptations.state.target_deliverer = None
         moto_adaptations.state.sns_deliverer = None
         moto_adaptations.state.clock_scale = 1.0
+        moto_adaptations.state.cache_dir = None
         moto_adaptations.forget_clients()
         if self._mock is not None:
             self._mock.stop()

@@ -41,16 +41,64 @@ moto is pinned exactly (pyproject.toml) because these reach into its internals:
    every service's URL patterns, then compiles each of the service's URL regexes, at every
    request (about a millisecond, a sixth of a DynamoDB call). A URL first seen is resolved
    as moto resolves it; a URL no service claims is left to moto.
+13. moto's Batch package initialises when first used, not when the ASL interpreter is imported:
+   the interpreter imports one enum from `moto.batch.utils`, and the package's `__init__`
+   imports all of moto's EC2, which lists every region through three new boto3 sessions (about
+   a second). The package's attributes (its backends) load it whole, as before.
+14. Every boto3 session in the process reads botocore's data files (endpoints, service models)
+   through one loader: moto builds a session per backend to list its regions, and so does
+   every handler's Powertools persistence layer, each reading endpoints.json (1.2 MB) again.
+   The files are the same; the loader caches what it read, as within one session.
+15. CreateStateMachine's validation parses a definition through the cache of adaptation 5,
+   so the first execution of a machine does not parse it a second time; and where the running
+   cloud names a cache folder, the parsed program is kept there (pickled, under a hash of the
+   definition, moto's version and Python's), so the next start skips the parse (0.2 to 0.5 s)
+   of a definition that parsed before. A definition that fails to parse is never kept.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import importlib
+import importlib.metadata
+import importlib.util
+import inspect
+import os
+import pickle
+import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+import botocore.session
+
+
+def _initialised_when_first_used(package: str) -> None:
+    """Import `package` without running its `__init__` until one of its attributes is read;
+    its submodules import as usual (adaptation 13)."""
+    if package in sys.modules:
+        return
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.loader is None or spec.submodule_search_locations is None:
+        raise RuntimeError(f"moto changed: {package} is no longer a package")
+    module = importlib.util.module_from_spec(spec)
+    loader = spec.loader
+
+    def initialise(name: str) -> Any:
+        del module.__getattr__
+        loader.exec_module(module)
+        return getattr(module, name)
+
+    module.__getattr__ = initialise  # type: ignore[method-assign]
+    sys.modules[package] = module
+
+
+DEFERRED_PACKAGES = ("moto.batch",)
+for _package in DEFERRED_PACKAGES:
+    _initialised_when_first_used(_package)
 
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core import responses as moto_responses
@@ -65,6 +113,7 @@ from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ig
 from moto.events.models import Rule
 from moto.sns.models import Subscription
 from moto.sqs.models import Queue
+from moto.stepfunctions.parser import models as stepfunctions_models
 from moto.stepfunctions.parser.api import HistoryEventType, TaskTimedOutEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
@@ -108,6 +157,7 @@ class _State:
     target_deliverer: TargetDeliverer | None = None
     sns_deliverer: SnsDeliverer | None = None
     clock_scale: float = 1.0
+    cache_dir: Path | None = None
     executions_ended: threading.Condition = threading.Condition()
     ended = 0
     installed = False
@@ -237,14 +287,58 @@ _programs: dict[str, Any] = {}
 _programs_lock = threading.Lock()
 
 
-def _parsed_once(self: ExecutionWorker) -> Any:
-    definition = self._evaluation_details.state_machine_details.definition
+def _parse_once(definition: str) -> Any:
+    """The (program, parse tree) of a definition, parsed at its first use only; the tree is
+    None when the program comes from the cache folder (only the program is ever used)."""
     with _programs_lock:
-        program = _programs.get(definition)
-        if program is None:
-            program = AmazonStateLanguageParser.parse(definition)[0]
-            _programs[definition] = program
-    return program
+        parsed = _programs.get(definition)
+        if parsed is None:
+            parsed = _kept_program(definition)
+            _programs[definition] = parsed
+    return parsed
+
+
+def _kept_program(definition: str) -> tuple[Any, Any]:
+    folder = state.cache_dir
+    if folder is None:
+        return AmazonStateLanguageParser.parse(definition)
+    recipe = "\0".join((definition, importlib.metadata.version("moto"), sys.version))
+    path = folder / f"asl-{hashlib.sha256(recipe.encode()).hexdigest()}.pickle"
+    try:
+        return pickle.loads(path.read_bytes()), None  # noqa: S301 - written below, by this process's kind
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        pass
+    parsed = AmazonStateLanguageParser.parse(definition)
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    partial.write_bytes(pickle.dumps(parsed[0]))
+    partial.replace(path)
+    return parsed
+
+
+def _parsed_once(self: ExecutionWorker) -> Any:
+    return _parse_once(self._evaluation_details.state_machine_details.definition)[0]
+
+
+class _ValidatedOnce(AmazonStateLanguageParser):
+    """The parser as CreateStateMachine's validation sees it: through the cache (adaptation 15)."""
+
+    parse = staticmethod(_parse_once)  # type: ignore[assignment]
+
+
+_original_create_loader = botocore.session.create_loader
+
+
+@functools.cache
+def _shared_loader(search_path_string: str | None = None) -> Any:
+    """One botocore loader per data path for every session in the process (adaptation 14)."""
+    return _original_create_loader(search_path_string)
+
+
+def _share_botocore_loaders() -> None:
+    if "create_loader(" not in inspect.getsource(botocore.session.Session._register_data_loader):
+        raise RuntimeError("botocore changed: a session no longer calls create_loader")
+    botocore.session.create_loader = _shared_loader  # type: ignore[attr-defined]
 
 
 TASK_SERVICES = "moto.stepfunctions.parser.asl.component.state.exec.state_task.service"
@@ -480,6 +574,10 @@ def install() -> None:
     Heartbeat._eval_body = _scaled_heartbeat  # type: ignore[method-assign]
     retrier_decl.time = _ScaledSleep(retrier_decl.time)  # type: ignore[assignment]
     ExecutionWorker._get_evaluation_entrypoint = _parsed_once  # type: ignore[method-assign]
+    if stepfunctions_models.AmazonStateLanguageParser is not AmazonStateLanguageParser:
+        raise RuntimeError("moto changed: CreateStateMachine no longer validates with the parser")
+    stepfunctions_models.AmazonStateLanguageParser = _ValidatedOnce  # type: ignore[misc]
+    _share_botocore_loaders()
     BaseExecutionWorkerCommunication.terminated = _terminated  # type: ignore[method-assign]
     StateTaskServiceCallback._eval_execution = _fresh_token_per_attempt  # type: ignore[method-assign,assignment]
     StateTaskServiceCallback._wait_for_task_token_heartbeat = _heartbeat_wait  # type: ignore[method-assign]
@@ -489,8 +587,6 @@ def install() -> None:
         moto_responses.method_names_from_class
     )
     dynamodb_models.copy = _NoTableCopy  # type: ignore[assignment]
-    import inspect
-
     if "backend_url_patterns" not in inspect.getsource(_original_process_request):
         raise RuntimeError("moto changed: BotocoreStubber.process_request no longer routes by URL")
     BotocoreStubber.process_request = _process_request  # type: ignore[method-assign]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import importlib.metadata
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +20,11 @@ class TemplateError(Exception):
     """The template cannot be read, translated or deployed locally."""
 
 
-class _CfnLoader(yaml.SafeLoader):
+# libyaml's parser where PyYAML was built with it (about ten times faster), else PyYAML's own.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _CfnLoader(_SafeLoader):  # type: ignore[valid-type,misc]
     """A YAML loader that reads CloudFormation's short-form tags as their long form."""
 
 
@@ -138,18 +145,56 @@ def _inline_local_files(template: dict[str, Any], base: Path) -> dict[str, Any]:
     return prepared
 
 
-def translate(template: dict[str, Any], base: Path, region: str = "us-east-1") -> dict[str, Any]:
+def translate(
+    template: dict[str, Any],
+    base: Path,
+    region: str = "us-east-1",
+    cache_dir: Path | None = None,
+) -> dict[str, Any]:
     """Translate a SAM template to CloudFormation with aws-sam-translator, offline; `base` is
-    the template's folder, where CodeUri and DefinitionUri paths start."""
+    the template's folder, where CodeUri and DefinitionUri paths start.
+
+    With `cache_dir`, a translation is kept there under a hash of what it was made from: the
+    template with its DefinitionUri files inlined, the region, the translator's version and this
+    module's code. Parameter values are not part of it: they are resolved after translation.
+    """
+    prepared = _inline_local_files(template, base)
+    if cache_dir is None:
+        return _translated(prepared, region)
+    path = cache_dir / f"sam-{translation_key(prepared, region)}.json"
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        pass
+    # Through JSON on a miss too, so that a translation read back is the one first made.
+    text = json.dumps(_translated(prepared, region), default=str)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)  # atomic: another process reads the whole file or none
+    return dict(json.loads(text))
+
+
+def translation_key(prepared: dict[str, Any], region: str) -> str:
+    """What a translation depends on, hashed."""
+    recipe = {
+        "template": prepared,
+        "region": region,
+        "translator": importlib.metadata.version("aws-sam-translator"),
+        "engine": hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
+    }
+    return hashlib.sha256(json.dumps(recipe, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _translated(prepared: dict[str, Any], region: str) -> dict[str, Any]:
     import boto3
     from samtranslator.model.exceptions import InvalidDocumentException
     from samtranslator.parser.parser import Parser
     from samtranslator.translator.translator import Translator
 
-    prepared = _inline_local_files(template, base)
     translator = Translator({}, Parser(), boto_session=boto3.session.Session(region_name=region))
     try:
-        return translator.translate(prepared, parameter_values={})
+        return dict(translator.translate(prepared, parameter_values={}))
     except InvalidDocumentException as exc:
         causes = "; ".join(str(cause) for cause in exc.causes)
         raise TemplateError(f"SAM cannot translate the template: {causes}") from exc

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -194,6 +196,19 @@ def seconds_between(first: dict[str, Any], last: dict[str, Any]) -> float:
     return (stamps[1] - stamps[0]).total_seconds()
 
 
+def counted_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The definitions moto's ASL parser parses from now on, in order."""
+    parses: list[str] = []
+    real_parse = asl_parser.AmazonStateLanguageParser.parse
+
+    def counted(definition: str) -> Any:
+        parses.append(definition)
+        return real_parse(definition)
+
+    monkeypatch.setattr(asl_parser.AmazonStateLanguageParser, "parse", staticmethod(counted))
+    return parses
+
+
 # ---------------------------------------- 1. Lambda runs the real handlers
 def test_a_boto3_invoke_of_a_deployed_function_reaches_its_real_handler(cloud: SagaCloud) -> None:
     order_id = str(uuid.uuid4())
@@ -306,14 +321,7 @@ def test_a_task_answered_a_fifth_of_a_real_second_after_it_started_does_not_time
 # ---------------------------------------- 5. parsed once, clients reused
 def test_the_definition_and_its_json_paths_are_parsed_once_not_once_per_execution(
         cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch) -> None:
-    parses: list[str] = []
-    real_parse = asl_parser.AmazonStateLanguageParser.parse
-
-    def counted(definition: str) -> Any:
-        parses.append(definition)
-        return real_parse(definition)
-
-    monkeypatch.setattr(asl_parser.AmazonStateLanguageParser, "parse", staticmethod(counted))
+    parses = counted_parses(monkeypatch)
 
     first = cloud.wait_for_saga(place_order(cloud), timeout=15)
     after_first = (len(parses), json_path.parse.cache_info().misses)
@@ -507,6 +515,69 @@ def test_a_request_routed_from_the_known_urls_gets_the_answer_moto_routes_it_to(
     assert url in moto_adaptations.routes_known()
     assert resolved == [], f"a known URL was resolved again: {resolved}"
     assert routed == by_moto
+
+
+# ---------------------------------------- 13. moto's Batch package initialised when first used
+def test_the_interpreter_imports_without_moto_batch_and_batch_still_loads_when_used() -> None:
+    probe = (
+        "import sys\n"
+        "from localcloud import moto_adaptations\n"
+        "early = sorted(m for m in ('moto.batch.models', 'moto.ec2') if m in sys.modules)\n"
+        "from moto.batch import batch_backends\n"
+        "print(early, type(batch_backends).__name__)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True)
+
+    assert result.stdout.split() == ["[]", "BackendDict"], result.stdout + result.stderr
+
+
+def test_a_batch_call_reaches_moto_batch_through_the_deferred_package(cloud: SagaCloud) -> None:
+    assert cloud.client("batch").describe_job_queues()["jobQueues"] == []
+
+
+# ---------------------------------------- 14. one botocore loader for every session
+def test_every_boto3_session_reads_botocore_data_through_one_loader(cloud: SagaCloud) -> None:
+    first, second = boto3.session.Session(), boto3.session.Session()
+
+    loaders = [s._session.get_component("data_loader") for s in (first, second)]
+
+    assert loaders[0] is loaders[1]
+    assert first.client("dynamodb").list_tables()["TableNames"]
+
+
+# ---------------------------------------- 15. CreateStateMachine's parse is the execution's
+def test_a_new_definition_is_parsed_once_for_its_creation_and_its_executions(
+        cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    parses = counted_parses(monkeypatch)
+    machine = state_machine(cloud, {"StartAt": "Pass", "Comment": str(uuid.uuid4()),
+                                    "States": {"Pass": {"Type": "Pass", "End": True}}})
+
+    runs = [ended(cloud, start(cloud, machine), timeout=10)["status"] for _ in range(2)]
+
+    assert runs == ["SUCCEEDED", "SUCCEEDED"]
+    assert len(parses) == 1, f"parsed {len(parses)} times"
+
+
+def test_a_definition_parsed_by_an_earlier_cloud_is_read_from_the_cache_folder_and_runs(
+        cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    definition = {"StartAt": "Pass", "Comment": str(uuid.uuid4()),
+                  "States": {"Pass": {"Type": "Pass", "Result": {"kept": True}, "End": True}}}
+    monkeypatch.setattr(moto_adaptations.state, "cache_dir", tmp_path)
+    state_machine(cloud, definition)
+    moto_adaptations._programs.clear()  # as in the next process
+    parses = counted_parses(monkeypatch)
+
+    described = ended(cloud, start(cloud, state_machine(cloud, definition)), timeout=10)
+
+    assert parses == []
+    assert (described["status"], json.loads(described["output"])) == ("SUCCEEDED", {"kept": True})
+    assert len(list(tmp_path.glob("asl-*.pickle"))) == 1
+
+
+def test_an_invalid_definition_is_still_refused_at_creation(cloud: SagaCloud) -> None:
+    with pytest.raises(ClientError, match="ASLParserException"):
+        state_machine(cloud, {"StartAt": "Nowhere", "States": {"Pass": {"Typo": "Pass"}}})
 
 
 # ---------------------------------------- 9. task tokens with a heartbeat
