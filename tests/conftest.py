@@ -9,10 +9,12 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import IO
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+Served = tuple[subprocess.Popen[str], dict[str, str]]
 
 
 @pytest.fixture(scope="session")
@@ -36,26 +38,41 @@ def free_port() -> int:
 
 
 @contextmanager
-def _local_start(*arguments: str) -> Iterator[dict[str, str]]:
-    command = [sys.executable, "-m", "order_saga_tools.cli", "--root", str(ROOT), "local",
-               "start", "--quiet", "--port", str(free_port()), "--aws-port", str(free_port()),
-               *arguments]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                              text=True)
+def _serving(
+    command: list[str], stderr: IO[str] | int = subprocess.DEVNULL
+) -> Iterator[Served]:
+    """Runs a `start` command as a process until the block ends: it and its printed outputs."""
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True, cwd=ROOT)
     try:
         assert server.stdout is not None
         printed = ""
         while not printed.rstrip().endswith("]"):
             line = server.stdout.readline()
-            assert line, "local start ended before printing its outputs"
+            assert line, f"{command[2]} start ended before printing its outputs"
             printed += line
-        yield {o["OutputKey"]: o["OutputValue"] for o in json.loads(printed)}
+        yield server, {o["OutputKey"]: o["OutputValue"] for o in json.loads(printed)}
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        if server.poll() is None:
+            server.terminate()
+        server.wait(timeout=30)
+
+
+@contextmanager
+def _local_start(*arguments: str) -> Iterator[dict[str, str]]:
+    command = [sys.executable, "-m", "order_saga_tools.cli", "--root", str(ROOT), "local",
+               "start", "--quiet", "--port", str(free_port()), "--aws-port", str(free_port()),
+               *arguments]
+    with _serving(command) as (_, outputs):
+        yield outputs
 
 
 @pytest.fixture(scope="session")
 def local_start() -> Callable[..., AbstractContextManager[dict[str, str]]]:
     """Runs `order-saga local start` (plus arguments) as a process on free ports: its outputs."""
     return _local_start
+
+
+@pytest.fixture(scope="session")
+def serving() -> Callable[..., AbstractContextManager[Served]]:
+    """Runs a `start` command (and stderr where to write) as a process: it and its outputs."""
+    return _serving

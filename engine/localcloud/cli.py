@@ -10,9 +10,12 @@ import argparse
 import json
 import re
 import shlex
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -261,10 +264,17 @@ def start(
 ) -> int:
     """Serve the template's HTTP and REST APIs and an AWS endpoint until interrupted."""
     from localcloud.api import serve
-    from localcloud.endpoint import OUTPUTS_FILE, AwsEndpoint, local_outputs, write_outputs
+    from localcloud.endpoint import (
+        OUTPUTS_FILE,
+        AwsEndpoint,
+        endpoint_outputs_file,
+        local_outputs,
+        write_outputs,
+    )
 
     extras = extras or StartExtras()
-    with build_cloud(args, factory) as cloud:
+    own_file: Path | None = None
+    with build_cloud(args, factory) as cloud, _stopped_by_sigterm():
         server = _listening("the HTTP API", args.port, lambda: serve(cloud, args.port))
         endpoint = AwsEndpoint(args.aws_port)
         try:
@@ -276,7 +286,12 @@ def start(
                 extras.prepare(cloud)
             api_url = f"http://127.0.0.1:{server.server_address[1]}"
             outputs = local_outputs(cloud, api_url, endpoint_url)
+            # outputs.json describes the cloud started last; outputs-<aws port>.json this one,
+            # while it runs, whatever other clouds start from the same folder meanwhile.
             written = write_outputs(cloud.state_dir / OUTPUTS_FILE, outputs)
+            own_file = endpoint_outputs_file(written, endpoint_url)
+            if own_file is not None:
+                write_outputs(own_file, outputs)
             print(json.dumps(outputs, indent=2), flush=True)
             print(f"outputs written to {written}", file=sys.stderr)
             _print_routes(cloud, api_url, endpoint_url, extras.hints)
@@ -286,7 +301,26 @@ def start(
         finally:
             endpoint.stop()
             server.server_close()
+            if own_file is not None:
+                own_file.unlink(missing_ok=True)
     return 0
+
+
+@contextmanager
+def _stopped_by_sigterm() -> Iterator[None]:
+    """SIGTERM (kill, a service manager, a test's terminate) stops `start` as Ctrl-C does."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _print_routes(
