@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shlex
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -274,9 +274,10 @@ def start(
 
     extras = extras or StartExtras()
     own_file: Path | None = None
-    with build_cloud(args, factory) as cloud, _stopped_by_sigterm():
+    with build_cloud(args, factory) as cloud:
         server = _listening("the HTTP API", args.port, lambda: serve(cloud, args.port))
         endpoint = AwsEndpoint(args.aws_port)
+        previous_sigterm = signal.getsignal(signal.SIGTERM)
         try:
             endpoint_url = _listening("the AWS endpoint", args.aws_port, endpoint.start)
             print_startup_lines(cloud)
@@ -292,6 +293,7 @@ def start(
             own_file = endpoint_outputs_file(written, endpoint_url)
             if own_file is not None:
                 write_outputs(own_file, outputs)
+                _remove_on_sigterm(own_file)
             print(json.dumps(outputs, indent=2), flush=True)
             print(f"outputs written to {written}", file=sys.stderr)
             _print_routes(cloud, api_url, endpoint_url, extras.hints)
@@ -299,6 +301,8 @@ def start(
         except KeyboardInterrupt:
             pass
         finally:
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGTERM, previous_sigterm)
             endpoint.stop()
             server.server_close()
             if own_file is not None:
@@ -306,21 +310,16 @@ def start(
     return 0
 
 
-@contextmanager
-def _stopped_by_sigterm() -> Iterator[None]:
-    """SIGTERM (kill, a service manager, a test's terminate) stops `start` as Ctrl-C does."""
+def _remove_on_sigterm(path: Path) -> None:
+    """SIGTERM (kill, a service manager) still ends the process at once, `path` removed first."""
 
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
+    def terminate(signum: int, frame: Any) -> None:
+        path.unlink(missing_ok=True)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
 
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, terminate)
 
 
 def _print_routes(

@@ -90,7 +90,7 @@ def test_without_outputs_for_its_port_a_local_target_is_checked_against_the_last
         connect(None, None, "http://127.0.0.1:9", tmp_path / "outputs.json")
 
 
-def test_start_keeps_its_own_outputs_while_it_runs_and_removes_them_when_terminated(
+def test_start_keeps_its_own_outputs_while_it_runs_and_removes_them_when_killed(
     tmp_path: Path, serving: Any
 ) -> None:
     template = write_app(tmp_path, ONE_FUNCTION, {"src/app.py": ECHO})
@@ -106,6 +106,6 @@ def test_start_keeps_its_own_outputs_while_it_runs_and_removes_them_when_termina
         server.send_signal(signal.SIGTERM)
         status = server.wait(timeout=30)
 
-    assert status == 0
+    assert status == -signal.SIGTERM
     assert not own.exists() and (state / "outputs.json").exists()
     assert not list(state.glob("*.tmp"))
