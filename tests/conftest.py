@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -31,12 +30,6 @@ def cloud() -> Iterator[object]:
         yield running
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def _serving(
     command: list[str], stderr: IO[str] | int = subprocess.DEVNULL
@@ -60,8 +53,7 @@ def _serving(
 @contextmanager
 def _local_start(*arguments: str) -> Iterator[dict[str, str]]:
     command = [sys.executable, "-m", "order_saga_tools.cli", "--root", str(ROOT), "local",
-               "start", "--quiet", "--port", str(free_port()), "--aws-port", str(free_port()),
-               *arguments]
+               "start", "--quiet", "--port", "0", "--aws-port", "0", *arguments]
     with _serving(command) as (_, outputs):
         yield outputs
 
