@@ -8,12 +8,35 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 Served = tuple[subprocess.Popen[str], dict[str, str]]
+
+
+# How `make test` (`pytest -n 2 --dist loadscope`) shares the tests out: by module, so that a
+# module-scoped cloud stays on one worker (one local cloud per process: moto is process-wide);
+# the integration package as one, for its one `local start`; and the tests of these modules,
+# each of which starts its own cloud, one by one.
+PACKAGE_SCOPED = ("tests/integration/",)
+SPREAD = ("tests/functional/test_cli.py", "tests/functional/test_template_breakage.py")
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            if module in SPREAD:
+                return nodeid
+            return next((p for p in PACKAGE_SCOPED if module.startswith(p)), module)
+
+    return ModuleScheduling(config, log)
 
 
 @pytest.fixture(scope="session")

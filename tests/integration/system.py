@@ -35,7 +35,7 @@ from order_saga_tools.identity import mint
 from order_saga_tools.state import outputs_path
 
 ROOT = Path(__file__).resolve().parents[2]
-LOCAL_CLOCK_SCALE = 0.01
+LOCAL_CLOCK_SCALE = 0.002
 TERMINAL = frozenset({"CONFIRMED", "CANCELLED", "COMPENSATION_FAILED"})
 SAGA_DEADLINE_SECONDS = 120.0
 START_DEADLINE_SECONDS = 120.0
@@ -221,7 +221,7 @@ def unique(prefix: str) -> str:
 # ---------------------------------------------------------------------- the local target
 @contextmanager
 def local_target() -> Iterator[System]:
-    """`order-saga local start` in a subprocess on free ports, its timers at 1/100."""
+    """`order-saga local start` in a subprocess on free ports, its timers at 1/500."""
     command = [
         sys.executable, "-m", "order_saga_tools.cli", "--root", str(ROOT), "local", "start",
         "--quiet", "--clock-scale", str(LOCAL_CLOCK_SCALE),
