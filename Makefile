@@ -42,8 +42,12 @@ $(TOOLS_STAMP): tools-requirements.txt | $(TOOLS)/bin/python
 
 # ---------------------------------------------------------------- checks
 
-test: $(VENV_STAMP) ## Run the test suite (creates .venv when missing)
-	$(VENV)/bin/python -m pytest -q
+# One worker per core (TEST_WORKERS=1 for one process); tests/conftest.py says how the tests
+# are shared out.
+TEST_WORKERS ?= auto
+
+test: $(VENV_STAMP) ## Run the test suite in parallel (creates .venv when missing)
+	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadscope
 
 # The local cloud unless AWS_SAM_STACK_NAME names a deployed stack (README: Integration tests).
 integration: $(VENV_STAMP) ## Run only tests/integration (AWS_SAM_STACK_NAME: on that stack)

@@ -3,16 +3,40 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import IO, Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+Served = tuple[subprocess.Popen[str], dict[str, str]]
+
+
+# How `make test` (`pytest -n 2 --dist loadscope`) shares the tests out: by module, so that a
+# module-scoped cloud stays on one worker (one local cloud per process: moto is process-wide);
+# the integration package as one, for its one `local start`; and the tests of these modules,
+# each of which starts its own cloud, one by one.
+PACKAGE_SCOPED = ("tests/integration/",)
+SPREAD = ("tests/functional/test_cli.py", "tests/functional/test_template_breakage.py")
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            if module in SPREAD:
+                return nodeid
+            return next((p for p in PACKAGE_SCOPED if module.startswith(p)), module)
+
+    return ModuleScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
@@ -29,33 +53,41 @@ def cloud() -> Iterator[object]:
         yield running
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
-def _local_start(*arguments: str) -> Iterator[dict[str, str]]:
-    command = [sys.executable, "-m", "order_saga_tools.cli", "--root", str(ROOT), "local",
-               "start", "--quiet", "--port", str(free_port()), "--aws-port", str(free_port()),
-               *arguments]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                              text=True)
+def _serving(
+    command: list[str], stderr: IO[str] | int = subprocess.DEVNULL
+) -> Iterator[Served]:
+    """Runs a `start` command as a process until the block ends: it and its printed outputs."""
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True, cwd=ROOT)
     try:
         assert server.stdout is not None
         printed = ""
         while not printed.rstrip().endswith("]"):
             line = server.stdout.readline()
-            assert line, "local start ended before printing its outputs"
+            assert line, f"{command[2]} start ended before printing its outputs"
             printed += line
-        yield {o["OutputKey"]: o["OutputValue"] for o in json.loads(printed)}
+        yield server, {o["OutputKey"]: o["OutputValue"] for o in json.loads(printed)}
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        if server.poll() is None:
+            server.terminate()
+        server.wait(timeout=30)
+
+
+@contextmanager
+def _local_start(*arguments: str) -> Iterator[dict[str, str]]:
+    command = [sys.executable, "-m", "order_saga_tools.cli", "--root", str(ROOT), "local",
+               "start", "--quiet", "--port", "0", "--aws-port", "0", *arguments]
+    with _serving(command) as (_, outputs):
+        yield outputs
 
 
 @pytest.fixture(scope="session")
 def local_start() -> Callable[..., AbstractContextManager[dict[str, str]]]:
     """Runs `order-saga local start` (plus arguments) as a process on free ports: its outputs."""
     return _local_start
+
+
+@pytest.fixture(scope="session")
+def serving() -> Callable[..., AbstractContextManager[Served]]:
+    """Runs a `start` command (and stderr where to write) as a process: it and its outputs."""
+    return _serving

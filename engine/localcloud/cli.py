@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shlex
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -261,12 +264,20 @@ def start(
 ) -> int:
     """Serve the template's HTTP and REST APIs and an AWS endpoint until interrupted."""
     from localcloud.api import serve
-    from localcloud.endpoint import OUTPUTS_FILE, AwsEndpoint, local_outputs, write_outputs
+    from localcloud.endpoint import (
+        OUTPUTS_FILE,
+        AwsEndpoint,
+        endpoint_outputs_file,
+        local_outputs,
+        write_outputs,
+    )
 
     extras = extras or StartExtras()
+    own_file: Path | None = None
     with build_cloud(args, factory) as cloud:
         server = _listening("the HTTP API", args.port, lambda: serve(cloud, args.port))
         endpoint = AwsEndpoint(args.aws_port)
+        previous_sigterm = signal.getsignal(signal.SIGTERM)
         try:
             endpoint_url = _listening("the AWS endpoint", args.aws_port, endpoint.start)
             print_startup_lines(cloud)
@@ -276,7 +287,13 @@ def start(
                 extras.prepare(cloud)
             api_url = f"http://127.0.0.1:{server.server_address[1]}"
             outputs = local_outputs(cloud, api_url, endpoint_url)
+            # outputs.json describes the cloud started last; outputs-<aws port>.json this one,
+            # while it runs, whatever other clouds start from the same folder meanwhile.
             written = write_outputs(cloud.state_dir / OUTPUTS_FILE, outputs)
+            own_file = endpoint_outputs_file(written, endpoint_url)
+            if own_file is not None:
+                write_outputs(own_file, outputs)
+                _remove_on_sigterm(own_file)
             print(json.dumps(outputs, indent=2), flush=True)
             print(f"outputs written to {written}", file=sys.stderr)
             _print_routes(cloud, api_url, endpoint_url, extras.hints)
@@ -284,9 +301,25 @@ def start(
         except KeyboardInterrupt:
             pass
         finally:
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGTERM, previous_sigterm)
             endpoint.stop()
             server.server_close()
+            if own_file is not None:
+                own_file.unlink(missing_ok=True)
     return 0
+
+
+def _remove_on_sigterm(path: Path) -> None:
+    """SIGTERM (kill, a service manager) still ends the process at once, `path` removed first."""
+
+    def terminate(signum: int, frame: Any) -> None:
+        path.unlink(missing_ok=True)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, terminate)
 
 
 def _print_routes(

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import socket
 import threading
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 OUTPUTS_FILE = "outputs.json"
 ENDPOINT_OUTPUT = "AwsEndpointUrl"
@@ -104,10 +106,23 @@ def local_outputs(
     return outputs
 
 
+def endpoint_outputs_file(outputs_file: Path, endpoint_url: str) -> Path | None:
+    """Beside `outputs_file` (the last cloud started), the outputs of the cloud serving
+    `endpoint_url`: `outputs-<port>.json`, so that clouds running at once each keep theirs."""
+    try:
+        port = urlsplit(endpoint_url).port
+    except ValueError:
+        return None
+    if port is None:
+        return None
+    return outputs_file.with_name(f"{outputs_file.stem}-{port}{outputs_file.suffix}")
+
+
 def write_outputs(path: Path, outputs: list[dict[str, str]]) -> Path:
     """Write the outputs where tools look for them (whole or not at all); the path written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
+    # Named for the process: two clouds writing at once never share a temporary file.
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     temporary.write_text(json.dumps(outputs, indent=2) + "\n", encoding="utf-8")
     temporary.replace(path)
     return path

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,19 +39,28 @@ class JwtAuthorizer:
 def signing_key(path: Path) -> bytes:
     """The local signing key in `path`, made on first use (readable by its owner only)."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            # O_EXCL: two commands starting at once agree on one key, never overwrite it.
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(descriptor, "w", encoding="ascii") as file:
-                file.write(secrets.token_hex(32) + "\n")
+        _create_key(path)
     key = path.read_text(encoding="ascii").strip()
     if len(key) < 32:
         raise TokenRejectedError(f"the local signing key in {path} is too short; delete it")
     return key.encode("ascii")
+
+
+def _create_key(path: Path) -> None:
+    """Put a new key in `path` whole, unless another process has put one there first."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Written in full under a name of its own, then linked into place: a process starting at
+    # the same moment sees no key or a whole one, never an empty file, and both use the same.
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "w", encoding="ascii") as file:
+            file.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+    finally:
+        Path(temporary).unlink()
 
 
 def mint(

@@ -16,7 +16,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
-from localcloud.endpoint import ENDPOINT_OUTPUT
+from localcloud.endpoint import ENDPOINT_OUTPUT, endpoint_outputs_file
 
 LOCAL_REGION = "us-east-1"
 # Calls to a stack fail fast and clearly rather than hang on a closed port.
@@ -88,8 +88,12 @@ def on_aws(name: str, region: str | None = None) -> Stack:
 
 
 def local(endpoint_url: str, outputs_file: Path) -> Stack:
-    """The local cloud serving `endpoint_url`, with the outputs it wrote to `outputs_file`."""
+    """The local cloud serving `endpoint_url`, with the outputs it wrote: the file for that
+    endpoint's port beside `outputs_file` when there is one, else `outputs_file` itself."""
     path = outputs_file.resolve()
+    own = endpoint_outputs_file(path, endpoint_url)
+    if own is not None and own.is_file():
+        path = own
     try:
         written = json.loads(path.read_text(encoding="utf-8"))
         outputs = {o["OutputKey"]: o["OutputValue"] for o in written}

@@ -24,6 +24,7 @@ import boto3
 import pytest
 
 from order_saga_tools.cli import main
+from order_saga_tools.drills import DRILL_CLOCK_SCALE
 from order_saga_tools.identity import mint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,8 +37,8 @@ DEADLINE_SECONDS = 120.0
 
 @pytest.fixture(scope="module")
 def outputs(local_start: Any) -> Iterator[dict[str, str]]:
-    """A running `local start` on the drill clock (heartbeat 9.6 s, visibility 1.8 s)."""
-    with local_start("--clock-scale", "0.01") as started:
+    """A running `local start` on the drill clock (heartbeat 1.92 s, visibility 0.36 s)."""
+    with local_start("--clock-scale", str(DRILL_CLOCK_SCALE)) as started:
         yield started
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 import urllib.error
@@ -17,7 +16,7 @@ import pytest
 
 from localcloud.cli import main
 
-from .conftest import ROOT, SHOP, TEMPLATE
+from .conftest import SHOP, TEMPLATE
 
 EVENTS = SHOP / "events"
 
@@ -109,7 +108,9 @@ def test_send_event_starts_the_review_and_shows_its_path(
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, str], Path]]:
+def served(
+    tmp_path_factory: pytest.TempPathFactory, serving: Any
+) -> Iterator[tuple[dict[str, str], Path]]:
     """`localcloud start` on shop-lite as a process of its own: its outputs, its stderr file."""
     root = tmp_path_factory.mktemp("served")
     errors = root / "stderr.txt"
@@ -118,20 +119,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str,
         "--root", str(root), "--port", "0", "--aws-port", "0",
         "--clock-scale", "0.02", "--quiet",
     ]
-    with errors.open("w") as stderr:
-        server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True,
-                                  cwd=ROOT)
-    try:
-        assert server.stdout is not None
-        printed = ""
-        while not printed.rstrip().endswith("]"):
-            line = server.stdout.readline()
-            assert line, f"localcloud start ended: {errors.read_text()}"
-            printed += line
-        yield {o["OutputKey"]: o["OutputValue"] for o in json.loads(printed)}, root
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with errors.open("w") as stderr, serving(command, stderr) as (_, outputs):
+        # The routes go to stderr after the outputs: the tests read them once all are there.
+        deadline = time.monotonic() + 30
+        while "serving the APIs on" not in errors.read_text():
+            assert time.monotonic() < deadline, f"no routes on stderr: {errors.read_text()}"
+            time.sleep(0.05)
+        yield outputs, root
 
 
 def request(url: str, method: str = "GET", body: Any = None) -> tuple[int, Any]:

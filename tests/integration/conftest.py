@@ -40,7 +40,7 @@ def customers(system: System) -> tuple[Customer, Customer]:
 
 @pytest.fixture(autouse=True)
 def _slow_only_when_asked(request: pytest.FixtureRequest) -> None:
-    # A slow test waits for real timers on AWS (minutes); locally they run at 1/100.
+    # A slow test waits for real timers on AWS (minutes); locally they run at 1/500.
     if (
         request.node.get_closest_marker("slow")
         and target_from_environment() == "deployed"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -36,7 +35,7 @@ from order_saga_tools.identity import mint
 from order_saga_tools.state import outputs_path
 
 ROOT = Path(__file__).resolve().parents[2]
-LOCAL_CLOCK_SCALE = 0.01
+LOCAL_CLOCK_SCALE = 0.002
 TERMINAL = frozenset({"CONFIRMED", "CANCELLED", "COMPENSATION_FAILED"})
 SAGA_DEADLINE_SECONDS = 120.0
 START_DEADLINE_SECONDS = 120.0
@@ -220,19 +219,13 @@ def unique(prefix: str) -> str:
 
 
 # ---------------------------------------------------------------------- the local target
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def local_target() -> Iterator[System]:
-    """`order-saga local start` in a subprocess on free ports, its timers at 1/100."""
+    """`order-saga local start` in a subprocess on free ports, its timers at 1/500."""
     command = [
         sys.executable, "-m", "order_saga_tools.cli", "--root", str(ROOT), "local", "start",
         "--quiet", "--clock-scale", str(LOCAL_CLOCK_SCALE),
-        "--port", str(_free_port()), "--aws-port", str(_free_port()),
+        "--port", "0", "--aws-port", "0",
     ]  # fmt: skip
     server = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
