@@ -48,12 +48,31 @@ moto is pinned exactly (pyproject.toml) because these reach into its internals:
 14. Every boto3 session in the process reads botocore's data files (endpoints, service models)
    through one loader: moto builds a session per backend to list its regions, and so does
    every handler's Powertools persistence layer, each reading endpoints.json (1.2 MB) again.
-   The files are the same; the loader caches what it read, as within one session.
+   The files are the same; the loader caches what it read, as within one session. moto's own
+   loader (botocore's, plus moto's extras) is likewise made once, not once per model it reads
+   (each new one listed every service's data folder again: about 0.2 s of each start).
 15. CreateStateMachine's validation parses a definition through the cache of adaptation 5,
    so the first execution of a machine does not parse it a second time; and where the running
    cloud names a cache folder, the parsed program is kept there (pickled, under a hash of the
    definition, moto's version and Python's), so the next start skips the parse (0.2 to 0.5 s)
    of a definition that parsed before. A definition that fails to parse is never kept.
+16. moto's SSM imports without EC2: its models bind EC2's backends, used only by a command
+   that targets instances, and importing EC2 (about 0.7 s) was most of what reading one
+   parameter cost at start, for a template with an SSM-typed parameter. SSM is imported
+   with a stand-in for those backends that imports EC2 at first use; every other importer
+   of EC2 gets the real package.
+17. The ASL interpreter copies JSON as JSON: it deep-copies a state's input, its results and
+   every path it reads, and `copy.deepcopy` (its memo, its dispatch per object) was a tenth
+   of a saga's time. Dicts, lists and scalars are copied by a plain walk; anything else still
+   goes through `copy.deepcopy`. A value shared twice in one document comes out as two equal
+   copies, as JSON would carry it.
+18. A DynamoDB update expression's validators each walk the expression's tree, and at every
+   node each rebuilt its map of node types to handlers, twice (about a tenth of a saga's
+   time). Each walk now builds the map once; nodes are handled as before.
+19. A condition expression is split into tokens once per expression text: moto re-lexes it,
+   with six regular expressions per token, at every request that carries it (put, update and
+   transactions each parse it twice). The tokens depend on the text alone; what follows them
+   (names, values, the tree) is built at every request as before.
 """
 
 from __future__ import annotations
@@ -69,6 +88,8 @@ import os
 import pickle
 import sys
 import threading
+import types
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -100,15 +121,45 @@ DEFERRED_PACKAGES = ("moto.batch",)
 for _package in DEFERRED_PACKAGES:
     _initialised_when_first_used(_package)
 
+
+class _EC2BackendsWhenFirstUsed:
+    """moto's EC2 backends as moto's SSM holds them: EC2 is imported at first use (16)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(importlib.import_module("moto.ec2").ec2_backends, name)
+
+    def __getitem__(self, key: str) -> Any:
+        return importlib.import_module("moto.ec2").ec2_backends[key]
+
+
+def _import_ssm_without_ec2() -> None:
+    """Import moto's SSM with a stand-in for EC2's backends, unless EC2 is loaded (16)."""
+    if "moto.ssm" in sys.modules or "moto.ec2" in sys.modules:
+        return
+    stand_in = types.ModuleType("moto.ec2")
+    stand_in.ec2_backends = _EC2BackendsWhenFirstUsed()  # type: ignore[attr-defined]
+    sys.modules["moto.ec2"] = stand_in
+    try:
+        importlib.import_module("moto.ssm")
+    finally:
+        if sys.modules.get("moto.ec2") is stand_in:
+            del sys.modules["moto.ec2"]
+
+
+_import_ssm_without_ec2()
+
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core import loaders as moto_loaders
 from moto.core import responses as moto_responses
 from moto.core import utils as moto_utils
 from moto.core.botocore_stubber import BotocoreStubber
 from moto.core.models import botocore_stubber
 from moto.dynamodb import models as dynamodb_models
+from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node  # type: ignore[attr-defined]
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.events.models import Rule
 from moto.sns.models import Subscription
@@ -335,10 +386,19 @@ def _shared_loader(search_path_string: str | None = None) -> Any:
     return _original_create_loader(search_path_string)
 
 
+@functools.cache
+def _shared_moto_loader() -> Any:
+    """One moto loader (botocore's, with moto's extras) for the process (adaptation 14)."""
+    return moto_loaders.create_loader()
+
+
 def _share_botocore_loaders() -> None:
     if "create_loader(" not in inspect.getsource(botocore.session.Session._register_data_loader):
         raise RuntimeError("botocore changed: a session no longer calls create_loader")
     botocore.session.create_loader = _shared_loader  # type: ignore[attr-defined]
+    if moto_utils.create_loader is not moto_loaders.create_loader:
+        raise RuntimeError("moto changed: its service models no longer load through create_loader")
+    moto_utils.create_loader = _shared_moto_loader  # type: ignore[assignment]
 
 
 TASK_SERVICES = "moto.stepfunctions.parser.asl.component.state.exec.state_task.service"
@@ -365,6 +425,7 @@ def _cached_client(region: str, service: str, state_credentials: Any = None) -> 
 
 _dynamodb_lock = threading.RLock()
 _original_transact = DynamoDBBackend.transact_write_items
+_original_lex = ConditionExpressionParser._lex_condition_expression
 
 
 class _NoTableCopy:
@@ -374,6 +435,88 @@ class _NoTableCopy:
     def deepcopy(value: Any) -> Any:
         # Only the transaction backup copies a Table; items are still copied for real.
         return value if isinstance(value, Table) else copy.deepcopy(value)
+
+
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def json_copy(value: Any) -> Any:
+    """A deep copy of a JSON document; what is not JSON is copied by `copy.deepcopy` (17)."""
+    kind = type(value)
+    if kind is dict:
+        return {key: json_copy(item) for key, item in value.items()}
+    if kind is list:
+        return [json_copy(item) for item in value]
+    if kind in _JSON_SCALARS:
+        return value
+    return copy.deepcopy(value)
+
+
+class _JsonCopy:
+    """Stands in for `copy` in the ASL interpreter's modules (17)."""
+
+    deepcopy = staticmethod(json_copy)
+
+
+ASL = "moto.stepfunctions.parser.asl"
+JSON_COPY_USERS = (
+    f"{ASL}.eval.states",
+    f"{ASL}.eval.environment",
+    f"{ASL}.eval.event.event_manager",
+    f"{ASL}.component.common.string.string_expression",
+    f"{ASL}.component.common.path.result_path",
+    f"{ASL}.component.state.exec.execute_state",
+    f"{ASL}.component.state.exec.state_task.service.state_task_service",
+)
+
+
+def _traverse_with_one_map(self: DepthFirstTraverser, node: Any) -> Any:
+    """moto's depth-first walk, with the node types and their handlers looked up once (18)."""
+    handled = self.nodes_to_be_processed()
+    handlers = tuple(self._processing_map().items())
+    pre_processing_of_child = self.pre_processing_of_child
+
+    def walk(node: Any, child_id: int = -1) -> Any:
+        if isinstance(node, Node):
+            parent_node = node.parent
+            if node.children is not None:
+                for i, child_node in enumerate(node.children):
+                    pre_processing_of_child(node, i)
+                    walk(child_node, i)
+            if isinstance(node, handled):
+                for node_type, handler in handlers:
+                    if isinstance(node, node_type):
+                        node = handler(node)
+                        break
+                else:
+                    node = None
+                node.parent = parent_node
+                if parent_node:
+                    parent_node.children[child_id] = node
+        return node
+
+    return walk(node)
+
+
+@functools.lru_cache(maxsize=1024)
+def _condition_tokens(expression: str) -> tuple[tuple[str, str], ...]:
+    parser = ConditionExpressionParser(expression, None, None)
+    return tuple((node.nonterminal, node.text) for node in _original_lex(parser))
+
+
+def _lex_once(self: ConditionExpressionParser) -> deque[Any]:
+    """moto's tokens for this condition expression, lexed once per text (19)."""
+    if type(self) is not ConditionExpressionParser or not isinstance(
+        self.condition_expression, str
+    ):
+        return _original_lex(self)
+    literal = ConditionExpressionParser.Kind.LITERAL
+    return deque(
+        ConditionExpressionParser.Node(
+            nonterminal=nonterminal, kind=literal, text=text, value=text, children=[]
+        )
+        for nonterminal, text in _condition_tokens(self.condition_expression)
+    )
 
 
 def _touched_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> list[Any]:
@@ -562,6 +705,21 @@ def forget_clients() -> None:
     _routes.clear()
 
 
+def _copy_json_as_json() -> None:
+    for name in JSON_COPY_USERS:
+        module = importlib.import_module(name)
+        if module.copy is not copy:
+            raise RuntimeError(f"moto changed: {name} no longer copies with copy.deepcopy")
+        module.copy = _JsonCopy  # type: ignore[attr-defined]
+
+
+def _parse_dynamodb_expressions_faster() -> None:
+    if "nodes_to_be_processed" not in inspect.getsource(DepthFirstTraverser):
+        raise RuntimeError("moto changed: DynamoDB's traversers no longer walk as adapted")
+    DepthFirstTraverser.traverse = _traverse_with_one_map  # type: ignore[method-assign]
+    ConditionExpressionParser._lex_condition_expression = _lex_once  # type: ignore[method-assign]
+
+
 def install() -> None:
     """Apply every adaptation once per process; the running cloud is set through `state`."""
     if state.installed:
@@ -587,6 +745,8 @@ def install() -> None:
         moto_responses.method_names_from_class
     )
     dynamodb_models.copy = _NoTableCopy  # type: ignore[assignment]
+    _copy_json_as_json()
+    _parse_dynamodb_expressions_faster()
     if "backend_url_patterns" not in inspect.getsource(_original_process_request):
         raise RuntimeError("moto changed: BotocoreStubber.process_request no longer routes by URL")
     BotocoreStubber.process_request = _process_request  # type: ignore[method-assign]

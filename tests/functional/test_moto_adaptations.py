@@ -179,9 +179,10 @@ def one_task_machine(cloud: SagaCloud, task: dict[str, Any]) -> str:
                                  "States": {"Task": {**task, "Type": "Task", "End": True}}})
 
 
-def start(cloud: SagaCloud, machine: str) -> str:
+def start(cloud: SagaCloud, machine: str, given: dict[str, Any] | None = None) -> str:
     return str(cloud.client("stepfunctions").start_execution(
-        stateMachineArn=machine, name=str(uuid.uuid4()), input="{}")["executionArn"])
+        stateMachineArn=machine, name=str(uuid.uuid4()),
+        input=json.dumps(given or {}))["executionArn"])
 
 
 def ended(cloud: SagaCloud, execution_arn: str, timeout: float) -> dict[str, Any]:
@@ -517,6 +518,13 @@ def test_a_request_routed_from_the_known_urls_gets_the_answer_moto_routes_it_to(
     assert routed == by_moto
 
 
+def printed_by(probe: str) -> list[str]:
+    """The words a fresh Python process prints running `probe` (what it imported is its own)."""
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout.split()
+
+
 # ---------------------------------------- 13. moto's Batch package initialised when first used
 def test_the_interpreter_imports_without_moto_batch_and_batch_still_loads_when_used() -> None:
     probe = (
@@ -526,10 +534,7 @@ def test_the_interpreter_imports_without_moto_batch_and_batch_still_loads_when_u
         "from moto.batch import batch_backends\n"
         "print(early, type(batch_backends).__name__)\n"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            check=True)
-
-    assert result.stdout.split() == ["[]", "BackendDict"], result.stdout + result.stderr
+    assert printed_by(probe) == ["[]", "BackendDict"]
 
 
 def test_a_batch_call_reaches_moto_batch_through_the_deferred_package(cloud: SagaCloud) -> None:
@@ -578,6 +583,119 @@ def test_a_definition_parsed_by_an_earlier_cloud_is_read_from_the_cache_folder_a
 def test_an_invalid_definition_is_still_refused_at_creation(cloud: SagaCloud) -> None:
     with pytest.raises(ClientError, match="ASLParserException"):
         state_machine(cloud, {"StartAt": "Nowhere", "States": {"Pass": {"Typo": "Pass"}}})
+
+
+# ---------------------------------------- 16. moto's SSM without EC2 until EC2 is used
+def test_ssm_imports_without_ec2_and_a_command_to_instances_still_reaches_ec2() -> None:
+    probe = (
+        "import sys\n"
+        "from localcloud import moto_adaptations\n"
+        "import moto.ssm.models\n"
+        "early = 'moto.ec2.models' in sys.modules\n"
+        "from moto import mock_aws\n"
+        "import boto3\n"
+        "with mock_aws():\n"
+        "    ssm = boto3.client('ssm', region_name='us-east-1')\n"
+        "    command = ssm.send_command(DocumentName='AWS-RunShellScript',\n"
+        "        Targets=[{'Key': 'tag:role', 'Values': ['web']}],\n"
+        "        Parameters={'commands': ['true']})['Command']\n"
+        "late = 'moto.ec2.models' in sys.modules\n"
+        "print(early, late, command['TargetCount'],\n"
+        "      type(moto.ssm.models.ec2_backends).__name__)\n"
+    )
+    # The command's targets are looked up among EC2's instances: EC2 loaded, none matched.
+    assert printed_by(probe) == ["False", "True", "0", "_EC2BackendsWhenFirstUsed"]
+
+
+def test_an_ssm_parameter_reads_back_through_the_cloud(cloud: SagaCloud) -> None:
+    name = f"/order-saga/test/{uuid.uuid4()}"
+    ssm = cloud.client("ssm")
+    ssm.put_parameter(Name=name, Value="kept", Type="String")
+
+    assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == "kept"
+
+
+# ---------------------------------------- 17. the interpreter copies JSON as JSON
+def test_a_json_copy_is_equal_and_independent_and_other_values_are_deep_copied() -> None:
+    shared = {"sku": "SKU-1"}
+    document = {"lines": [shared, shared], "total": 2.5, "paid": False, "note": None, "n": 3}
+    when = datetime(2026, 1, 1)
+    odd = {"at": when, "pair": (1, [2])}
+
+    copied, other = moto_adaptations.json_copy(document), moto_adaptations.json_copy(odd)
+    copied["lines"][0]["sku"] = "changed"
+
+    assert document == {"lines": [{"sku": "SKU-1"}] * 2, "total": 2.5, "paid": False,
+                        "note": None, "n": 3}
+    assert copied["lines"][1] == {"sku": "SKU-1"}
+    assert other == odd and other["pair"][1] is not odd["pair"][1]
+
+
+def test_the_interpreters_modules_copy_through_the_json_copy(cloud: SagaCloud) -> None:
+    import importlib
+
+    for name in moto_adaptations.JSON_COPY_USERS:
+        assert importlib.import_module(name).copy.deepcopy is moto_adaptations.json_copy, name
+    machine = state_machine(cloud, {"StartAt": "Shape", "States": {
+        "Shape": {"Type": "Pass", "Parameters": {"kept.$": "$.order", "copy.$": "$.order.lines"},
+                  "ResultPath": "$.shaped", "Next": "Done"},
+        "Done": {"Type": "Pass", "OutputPath": "$.shaped", "End": True}}})
+    order = {"lines": [{"sku": "SKU-1", "quantity": 2}], "total": "2.50"}
+
+    described = ended(cloud, start(cloud, machine, {"order": order}), timeout=10)
+
+    assert json.loads(described["output"]) == {"kept": order, "copy": order["lines"]}
+
+
+# ---------------------------------------- 18, 19. DynamoDB's expressions, walked and lexed faster
+def test_updates_and_conditions_apply_as_moto_applies_them(cloud: SagaCloud) -> None:
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
+
+    assert DepthFirstTraverser.traverse is moto_adaptations._traverse_with_one_map
+    table, pk = cloud.ref("InventoryTable"), f"expr-{uuid.uuid4()}"
+    ddb = cloud.client("dynamodb")
+    ddb.put_item(TableName=table, Item={"pk": {"S": pk}, "n": {"N": "5"}, "gone": {"S": "x"},
+                                        "tags": {"L": [{"S": "a"}]}})
+    for value in ("1", "2"):  # one expression text, two values: each request's own values apply
+        ddb.update_item(
+            TableName=table, Key={"pk": {"S": pk}},
+            UpdateExpression="SET #t = list_append(#t, :tag), seen = if_not_exists(seen, :v) "
+                             "ADD n :v REMOVE gone",
+            ConditionExpression="attribute_exists(pk) AND n >= :floor",
+            ExpressionAttributeNames={"#t": "tags"},
+            ExpressionAttributeValues={":tag": {"L": [{"S": value}]}, ":v": {"N": value},
+                                       ":floor": {"N": "5"}})
+
+    assert item(cloud, table, pk) == {"pk": {"S": pk}, "n": {"N": "8"}, "seen": {"N": "1"},
+                                      "tags": {"L": [{"S": "a"}, {"S": "1"}, {"S": "2"}]}}
+    with pytest.raises(ClientError, match="ConditionalCheckFailed"):
+        ddb.update_item(TableName=table, Key={"pk": {"S": pk}}, UpdateExpression="ADD n :v",
+                        ConditionExpression="attribute_exists(pk) AND n >= :floor",
+                        ExpressionAttributeValues={":v": {"N": "1"}, ":floor": {"N": "9"}})
+    with pytest.raises(ClientError, match="Two document paths overlap"):
+        ddb.update_item(TableName=table, Key={"pk": {"S": pk}},
+                        UpdateExpression="SET n = :v, n = :v",
+                        ExpressionAttributeValues={":v": {"N": "1"}})
+    with pytest.raises(ClientError, match="ADD"):
+        ddb.update_item(TableName=table, Key={"pk": {"S": pk}},
+                        UpdateExpression="ADD n :v ADD m :v",
+                        ExpressionAttributeValues={":v": {"N": "1"}})
+
+
+def test_a_condition_is_lexed_once_per_text_into_the_tokens_moto_lexes() -> None:
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    text = "attribute_not_exists(#pk) OR (#s IN (:a, :b) AND size(#l[0].x) <> :n)"
+    moto_adaptations._condition_tokens.cache_clear()
+    tokens = [ConditionExpressionParser(text, None, None)._lex_condition_expression()
+              for _ in range(3)]
+    by_moto = moto_adaptations._original_lex(ConditionExpressionParser(text, None, None))
+
+    assert all(list(lexed) == list(by_moto) for lexed in tokens)
+    assert moto_adaptations._condition_tokens.cache_info().misses == 1
+    for _ in range(2):  # a text that does not lex is refused every time, as moto refuses it
+        with pytest.raises(ValueError, match="Cannot parse condition starting at:! :v"):
+            ConditionExpressionParser("pk ==! :v", None, None)._lex_condition_expression()
 
 
 # ---------------------------------------- 9. task tokens with a heartbeat
