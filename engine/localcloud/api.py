@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -183,7 +184,6 @@ class ApiHandler(BaseHTTPRequestHandler):
     server_version = "localcloud"
     protocol_version = "HTTP/1.1"
     api: LocalApi
-    terminal: Any = None
 
     def _serve(self) -> None:
         try:
@@ -232,13 +232,13 @@ class ApiHandler(BaseHTTPRequestHandler):
         command = getattr(self, "command", None) or "-"
         path = (getattr(self, "path", None) or "-")[:200]
         status = args[1] if len(args) > 1 else ""
-        print(f"{command} {path} -> {status}", flush=True, file=self.terminal)
+        # On stderr, as sam local start-api logs requests: stdout carries the outputs alone.
+        print(f"{command} {path} -> {status}", flush=True, file=sys.stderr)
 
 
 def serve(cloud: LocalCloud, port: int) -> ThreadingHTTPServer:
     """Bind 127.0.0.1:port; raises OSError when the port is taken."""
-    terminal = cloud.runtime.logs.terminal if cloud.runtime else None
-    handler = type("Handler", (ApiHandler,), {"api": LocalApi(cloud), "terminal": terminal})
+    handler = type("Handler", (ApiHandler,), {"api": LocalApi(cloud)})
     return ApiServer(("127.0.0.1", port), handler)
 
 

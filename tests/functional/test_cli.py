@@ -210,6 +210,7 @@ def test_start_api_serves_a_saga_and_shows_each_functions_log_lines_named(tmp_pa
 
     port, aws_port = free_port(), free_port()
     errors = (tmp_path / "stderr.txt").open("w+")
+    printed = (tmp_path / "stdout.txt").open("w+")
     server = subprocess.Popen(
         [
             sys.executable,
@@ -225,7 +226,7 @@ def test_start_api_serves_a_saga_and_shows_each_functions_log_lines_named(tmp_pa
             str(aws_port),
             "--seed",
         ],
-        stdout=subprocess.DEVNULL,
+        stdout=printed,
         stderr=errors,
     )
     try:
@@ -263,7 +264,14 @@ def test_start_api_serves_a_saga_and_shows_each_functions_log_lines_named(tmp_pa
         server.terminate()
         server.wait(timeout=10)
     errors.seek(0)
-    shown = [line for line in errors.read().splitlines() if line.startswith("[")]
+    logged = errors.read().splitlines()
+    shown = [line for line in logged if line.startswith("[")]
+    # Requests are logged on stderr as sam local start-api logs them; stdout holds the outputs
+    # alone, so a caller that reads them and then stops reading never blocks the server.
+    assert f"GET /orders/{placed['orderId']} -> 200" in logged
+    printed.seek(0)
+    outputs = json.loads(printed.read())
+    assert {o["OutputKey"] for o in outputs} >= {"ApiUrl", "AwsEndpointUrl"}, outputs
     assert any(line.startswith("[CreateOrderFunction] ") for line in shown), shown
     assert any(line.startswith("[OrderWorkerFunction] ") for line in shown), shown
     assert all(re.match(r"^\[[A-Za-z]+Function\] ", line) for line in shown), shown
