@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_TARGET_SECONDS = 3.0
 ENGINE_START_TARGET_SECONDS = 0.5
-SAGAS_PER_SECOND_TARGET = 20.0
+SAGAS_PER_SECOND_TARGET = 40.0
 
 
 def demo_wall_seconds(runs: int) -> tuple[list[float], list[float]]:

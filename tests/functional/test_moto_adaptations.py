@@ -698,6 +698,30 @@ def test_a_condition_is_lexed_once_per_text_into_the_tokens_moto_lexes() -> None
             ConditionExpressionParser("pk ==! :v", None, None)._lex_condition_expression()
 
 
+# ---------------------------------------- 20. a KMS key's private key made at first use
+def test_a_kms_key_makes_its_private_key_only_when_it_signs_and_each_use_still_works(
+        cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.kms import utils as kms_utils
+
+    made: list[str] = []
+    real = kms_utils.generate_private_key
+    monkeypatch.setattr(kms_utils, "generate_private_key",
+                        lambda spec: made.append(spec) or real(spec))
+    kms = cloud.client("kms")
+    symmetric = kms.create_key()["KeyMetadata"]["KeyId"]
+    signing = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    sealed = kms.encrypt(KeyId=symmetric, Plaintext=b"order")["CiphertextBlob"]
+
+    assert made == []
+    assert kms.decrypt(CiphertextBlob=sealed)["Plaintext"] == b"order"
+    signature = kms.sign(KeyId=signing, Message=b"order", MessageType="RAW",
+                         SigningAlgorithm="RSASSA_PSS_SHA_256")["Signature"]
+    assert kms.verify(KeyId=signing, Message=b"order", MessageType="RAW", Signature=signature,
+                      SigningAlgorithm="RSASSA_PSS_SHA_256")["SignatureValid"]
+    assert kms.get_public_key(KeyId=signing)["PublicKey"]
+    assert made == ["RSA_2048"]
+
+
 # ---------------------------------------- 9. task tokens with a heartbeat
 def test_an_answer_that_arrives_before_the_heartbeat_watch_starts_is_not_lost(
         cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch) -> None:
