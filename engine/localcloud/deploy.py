@@ -276,6 +276,16 @@ def _depends_on(resource: dict[str, Any]) -> list[str]:
     return [depends] if isinstance(depends, str) else list(depends)
 
 
+def _ssm_value(path: str, region: str) -> str:
+    """A parameter's value as GetParameter reads it (a version or label after a colon too)."""
+    from moto.ssm.models import ssm_backends
+
+    found = ssm_backends[ACCOUNT_ID][region].get_parameter(path)
+    if found is None:
+        raise KeyError(path)
+    return str(found.value)
+
+
 def _dummy_zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -332,14 +342,18 @@ class Deployer:
     def _ssm_parameters(
         self, template: dict[str, Any], parameters: dict[str, str]
     ) -> dict[str, str]:
-        """SSM-typed parameters' values, from the emulator's SSM; their path where it has none."""
+        """SSM-typed parameters' values, from the emulator's SSM; their path where it has none.
+
+        Read from the SSM backend itself, as CloudFormation reads them: through the API, the
+        SSM client's model (and moto's copy of it) was a fifth of the engine's start.
+        """
         values = {}
         for name, spec in (template.get("Parameters") or {}).items():
             if not str(spec.get("Type", "")).startswith("AWS::SSM::Parameter::Value<"):
                 continue
             path = str(parameters.get(name, spec.get("Default", "")))
             try:
-                values[name] = self.client("ssm").get_parameter(Name=path)["Parameter"]["Value"]
+                values[name] = _ssm_value(path, self.deployment.region)
             except Exception:  # noqa: BLE001 - absent locally (AWS's public parameters are)
                 values[name] = path
                 self.deployment.note(

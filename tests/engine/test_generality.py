@@ -244,3 +244,31 @@ def test_a_greedy_path_parameter_takes_the_rest_of_the_path() -> None:
     found = route_pattern("/files/{proxy+}").match("/files/a/b/c.txt")
 
     assert found is not None and found.groupdict() == {"proxy": "a/b/c.txt"}
+
+
+def test_ssm_typed_parameters_resolve_from_the_emulators_ssm_or_stand_in_by_their_name(
+    tmp_path: Path,
+) -> None:
+    known = "/aws/service/global-infrastructure/regions/us-east-1/longName"  # one of moto's own
+    template = write_app(tmp_path, recorder(), {"code/recorder.py": RECORDER})
+    template.write_text(template.read_text().replace("Resources:\n", f"""\
+Parameters:
+  RegionName: {{Type: "AWS::SSM::Parameter::Value<String>", Default: {known}}}
+  FirstVersion: {{Type: "AWS::SSM::Parameter::Value<String>", Default: "{known}:1"}}
+  Elsewhere: {{Type: "AWS::SSM::Parameter::Value<String>", Default: /nowhere/at/all}}
+Outputs:
+  RegionName: {{Value: !Ref RegionName}}
+  FirstVersion: {{Value: !Ref FirstVersion}}
+  Elsewhere: {{Value: !Ref Elsewhere}}
+Resources:
+""", 1))
+
+    with LocalCloud(tmp_path, template.name) as cloud:
+        outputs = {name: o["OutputValue"] for name, o in cloud.deployment.outputs.items()}
+        lines = cloud.deployment.startup_lines()
+
+    assert outputs == {"RegionName": "US East (N. Virginia)",
+                       "FirstVersion": "US East (N. Virginia)", "Elsewhere": "/nowhere/at/all"}
+    assert ("parameter Elsewhere: SSM parameter /nowhere/at/all does not exist locally; "
+            "its name stands in for its value") in lines
+    assert not any("RegionName" in line or "FirstVersion" in line for line in lines), lines
