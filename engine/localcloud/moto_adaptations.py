@@ -540,10 +540,6 @@ class _PrivateKeyWhenFirstUsed:
         return getattr(self._key, name)
 
 
-def _private_key_when_first_used(key_spec: str) -> Any:
-    return _PrivateKeyWhenFirstUsed(key_spec)
-
-
 def _touched_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> list[Any]:
     touched = []
     for entry in transact_items:
@@ -774,7 +770,7 @@ def install() -> None:
     _parse_dynamodb_expressions_faster()
     if kms_models.generate_private_key is not kms_utils.generate_private_key:
         raise RuntimeError("moto changed: a KMS key no longer makes its private key at creation")
-    kms_models.generate_private_key = _private_key_when_first_used  # type: ignore[assignment]
+    kms_models.generate_private_key = _PrivateKeyWhenFirstUsed  # type: ignore[assignment]
     if "backend_url_patterns" not in inspect.getsource(_original_process_request):
         raise RuntimeError("moto changed: BotocoreStubber.process_request no longer routes by URL")
     BotocoreStubber.process_request = _process_request  # type: ignore[method-assign]
