@@ -13,7 +13,8 @@ moto is pinned exactly (pyproject.toml) because these reach into its internals:
 5. A state machine definition is parsed once, not once per execution (the parse costs
    about 60 ms; the parsed program keeps no execution state, which lives in each
    execution's Environment); a JSONPath is parsed once, not at every evaluation (each
-   parse builds a new PLY parser, about 1 ms); the interpreter reuses one boto3
+   parse builds a new PLY parser, about 1 ms; a ResultPath's too, which moto parses with
+   jsonpath_ng itself, a twentieth of a saga's time); the interpreter reuses one boto3
    client per service instead of building one (about 2 ms) for every task; and the method
    names of a response class are listed once, not at every request.
 6. DynamoDB writes are atomic across threads: every write and transaction holds one lock,
@@ -77,11 +78,22 @@ moto is pinned exactly (pyproject.toml) because these reach into its internals:
    public key): moto generates an RSA-2048 pair for every key it creates, symmetric ones
    included, and a table with server-side encryption gets AWS's managed key at its creation,
    so every start paid for one (35 to 130 ms here, a sixth of a start).
+21. A request reaches moto's handlers with its WSGI environ made directly, key by key as
+   werkzeug's EnvironBuilder makes it (the keys a URL gives are worked out once per URL): the
+   builder, generic over forms, files and streams, cost a twentieth of a saga's time. A request
+   the builder might make otherwise (a streamed body, an empty one typed as a form, a path
+   beginning with two slashes) still goes through it.
+22. moto's random strings (ids, an SQS receipt handle of 185 letters per message received) are
+   drawn in one call to its seeded random instead of one call per character, so a seeded run
+   still repeats; and its `utcnow`, called dozens of times per request, no longer runs an
+   import statement each time (half of its cost): its code is replaced in place, because
+   modules all over moto imported the function itself.
 """
 
 from __future__ import annotations
 
 import copy
+import datetime
 import functools
 import hashlib
 import importlib
@@ -90,6 +102,7 @@ import importlib.util
 import inspect
 import os
 import pickle
+import string
 import sys
 import threading
 import types
@@ -99,6 +112,7 @@ from pathlib import Path
 from typing import Any
 
 import botocore.session
+import jsonpath_ng
 
 
 def _initialised_when_first_used(package: str) -> None:
@@ -158,6 +172,7 @@ from moto.core import responses as moto_responses
 from moto.core import utils as moto_utils
 from moto.core.botocore_stubber import BotocoreStubber
 from moto.core.models import botocore_stubber
+from moto.core.request import Request as MotoRequest
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.models import DynamoDBBackend
@@ -168,7 +183,9 @@ from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ig
 from moto.events.models import Rule
 from moto.kms import models as kms_models
 from moto.kms import utils as kms_utils
+from moto.moto_api._internal.moto_random import MotoRandom
 from moto.sns.models import Subscription
+from moto.sqs import models as sqs_models
 from moto.sqs.models import Queue
 from moto.stepfunctions.parser import models as stepfunctions_models
 from moto.stepfunctions.parser.api import HistoryEventType, TaskTimedOutEventDetails
@@ -179,6 +196,7 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
     StatesErrorNameType,
 )
+from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.common.timeouts.heartbeat import Heartbeat
 from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import Timeout
@@ -715,6 +733,160 @@ def _process_request(self: BotocoreStubber, request: Any) -> Any:
     return status, headers, body
 
 
+# A ResultPath's path, parsed once (5): moto parses it at every evaluation.
+result_path_parse = functools.lru_cache(maxsize=4096)(jsonpath_ng.parse)
+
+
+# ---------------------------------------------------------------- 21. requests built directly
+@functools.lru_cache(maxsize=1024)
+def _url_environ(scheme: str, netloc: str, path: str, query: str) -> tuple[tuple[str, Any], ...]:
+    """The WSGI keys werkzeug's EnvironBuilder derives from a request's URL, in its order (21)."""
+    from urllib.parse import unquote, urlsplit
+
+    from werkzeug.urls import iri_to_uri
+
+    base = urlsplit(iri_to_uri(f"{scheme}://{netloc}"))
+    host = base.netloc
+    name, colon, port = host.partition(":")
+    number = 443 if base.scheme == "https" else 80
+    if colon:
+        try:
+            number = int(port)
+        except ValueError:
+            pass
+    raw_uri = path.encode().decode("latin1")
+    return (
+        ("SCRIPT_NAME", unquote(base.path.rstrip("/")).encode().decode("latin1")),
+        ("PATH_INFO", unquote(iri_to_uri(path)).encode().decode("latin1")),
+        ("QUERY_STRING", query.encode().decode("latin1")),
+        ("REQUEST_URI", raw_uri),
+        ("RAW_URI", raw_uri),
+        ("SERVER_NAME", name),
+        ("SERVER_PORT", str(number)),
+        ("HTTP_HOST", host),
+        ("SERVER_PROTOCOL", "HTTP/1.1"),
+        ("wsgi.version", (1, 0)),
+        ("wsgi.url_scheme", base.scheme),
+    )
+
+
+# A body werkzeug would read as a form (or encode as one) goes the builder's way.
+_FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _request_environ(
+    method: str, url: str, header_items: list[tuple[str, Any]], body: Any
+) -> dict[str, Any] | None:
+    """The environ werkzeug's EnvironBuilder makes for these parts; None where it might not."""
+    import io
+    from urllib.parse import urlparse
+
+    from werkzeug.datastructures import Headers
+
+    if body is not None and not isinstance(body, bytes | str):
+        return None  # a stream, or a form given as a mapping
+    data = body.encode() if isinstance(body, str) else (body or b"")
+    parsed = urlparse(url)
+    if parsed.path.startswith("//"):
+        return None  # the builder would read the path's first segment as a host
+    headers = Headers(header_items)
+    content_type = headers.get("Content-Type")
+    if not data and content_type is not None:
+        if content_type.partition(";")[0].strip() in _FORM_TYPES:
+            return None
+    headers.remove("Content-Type")
+    headers.remove("Content-Length")
+    environ: dict[str, Any] = {"REQUEST_METHOD": method}
+    environ.update(_url_environ(parsed.scheme, parsed.netloc, parsed.path, parsed.query))
+    environ["wsgi.input"] = io.BytesIO(data)
+    environ["wsgi.errors"] = sys.stderr
+    environ["wsgi.multithread"] = environ["wsgi.multiprocess"] = environ["wsgi.run_once"] = False
+    if content_type is not None:
+        environ["CONTENT_TYPE"] = content_type
+    if data:
+        environ["CONTENT_LENGTH"] = str(len(data))
+    combined: dict[str, list[str]] = {}
+    for key, value in headers.to_wsgi_list():
+        combined.setdefault(f"HTTP_{key.upper().replace('-', '_')}", []).append(value)
+    environ.update((key, ", ".join(values)) for key, values in combined.items())
+    return environ
+
+
+_original_from_primitives = MotoRequest.from_primitives.__func__  # type: ignore[attr-defined]
+
+
+def _from_primitives(
+    cls: type[MotoRequest], method: str, url: str, headers: Any, body: Any = None
+) -> MotoRequest:
+    """moto's Request.from_primitives, with the environ made directly instead of through
+    werkzeug's EnvironBuilder (21); a request it might build otherwise goes the builder's way."""
+    from moto.core.request import (
+        PRESERVED_HEADER_NAMES_ENVIRON_KEY,
+        environ_key_for_header,
+        should_preserve_original_header_name,
+    )
+
+    header_items = [
+        (key, value.decode("utf-8") if isinstance(value, bytes) else value)
+        for key, value in headers.items()
+        if key.lower() != "transfer-encoding"
+    ]
+    environ = _request_environ(method, url, header_items, body)
+    if environ is None:
+        return _original_from_primitives(cls, method, url, headers, body)  # type: ignore[no-any-return]
+    request = cls(environ)
+    request.environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = {
+        environ_key_for_header(key): key
+        for key, _ in header_items
+        if should_preserve_original_header_name(key)
+    }
+    request.environ.setdefault("CONTENT_LENGTH", "0")
+    return request
+
+
+# ---------------------------------------------------------------- 22. random strings, utcnow
+def _random_string(
+    self: MotoRandom, length: int = 20, include_digits: bool = True, lower_case: bool = False
+) -> str:
+    """moto's get_random_string, drawn in one call (22)."""
+    pool = string.ascii_letters + (string.digits if include_digits else "")
+    drawn = "".join(self.choices(pool, k=length))
+    return drawn.lower() if lower_case else drawn
+
+
+def _random_hex(self: MotoRandom, length: int = 8) -> str:
+    return "".join(self.choices("0123456789abcdef", k=length))
+
+
+def _receipt_handle() -> str:
+    from moto.moto_api._internal import mock_random
+
+    return "".join(mock_random.choices(string.ascii_lowercase, k=RECEIPT_HANDLE_LENGTH))
+
+
+RECEIPT_HANDLE_LENGTH = 185
+
+
+def _utcnow() -> datetime.datetime:
+    """moto's utcnow without its import statement, which cost half of each call (22); it runs
+    in moto.core.utils' globals, where `datetime` is the same module."""
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
+
+def _draw_randoms_and_times_faster() -> None:
+    from moto.sqs import utils as sqs_utils
+
+    if sqs_models.generate_receipt_handle is not sqs_utils.generate_receipt_handle:
+        raise RuntimeError("moto changed: SQS no longer makes receipt handles as adapted")
+    sqs_models.generate_receipt_handle = _receipt_handle  # type: ignore[assignment]
+    MotoRandom.get_random_string = _random_string  # type: ignore[method-assign]
+    MotoRandom.get_random_hex = _random_hex  # type: ignore[method-assign]
+    source = inspect.getsource(moto_utils.utcnow)
+    if "from datetime import UTC" not in source or moto_utils.datetime is not datetime:
+        raise RuntimeError("moto changed: utcnow no longer imports UTC at each call")
+    moto_utils.utcnow.__code__ = _utcnow.__code__
+
+
 def routes_known() -> dict[str, Callable[..., Any]]:
     """The URLs whose moto handler is known, and the handler."""
     return dict(_routes)
@@ -724,6 +896,13 @@ def forget_clients() -> None:
     """Drop the interpreter's clients and the known routes: each local cloud starts afresh."""
     _clients.clear()
     _routes.clear()
+
+
+def _parse_paths_once() -> None:
+    json_path.parse = functools.lru_cache(maxsize=4096)(json_path.parse)
+    if result_path.parse is not jsonpath_ng.parse:
+        raise RuntimeError("moto changed: ResultPath no longer parses with jsonpath_ng.parse")
+    result_path.parse = result_path_parse  # type: ignore[assignment]
 
 
 def _copy_json_as_json() -> None:
@@ -761,7 +940,9 @@ def install() -> None:
     StateTaskServiceCallback._eval_execution = _fresh_token_per_attempt  # type: ignore[method-assign,assignment]
     StateTaskServiceCallback._wait_for_task_token_heartbeat = _heartbeat_wait  # type: ignore[method-assign]
     StateTaskServiceCallback._from_error = _callback_from_error  # type: ignore[method-assign]
-    json_path.parse = functools.lru_cache(maxsize=4096)(json_path.parse)
+    _parse_paths_once()
+    MotoRequest.from_primitives = classmethod(_from_primitives)  # type: ignore[method-assign,assignment]
+    _draw_randoms_and_times_faster()
     moto_responses.method_names_from_class = functools.lru_cache(maxsize=None)(  # type: ignore[assignment]
         moto_responses.method_names_from_class
     )

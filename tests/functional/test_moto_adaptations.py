@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -325,13 +326,17 @@ def test_the_definition_and_its_json_paths_are_parsed_once_not_once_per_executio
     parses = counted_parses(monkeypatch)
 
     first = cloud.wait_for_saga(place_order(cloud), timeout=15)
-    after_first = (len(parses), json_path.parse.cache_info().misses)
+    after_first = (len(parses), json_path.parse.cache_info().misses,
+                   *moto_adaptations.result_path_parse.cache_info()[1::-1])
     second = cloud.wait_for_saga(place_order(cloud), timeout=15)
 
     assert (first.status, second.status) == ("CONFIRMED", "CONFIRMED")
     assert after_first[0] <= 1, "one parse at most, if no earlier execution had parsed it"
     assert len(parses) == after_first[0], "the second execution parsed the definition again"
     assert json_path.parse.cache_info().misses == after_first[1], "a JSONPath was parsed again"
+    assert moto_adaptations.result_path_parse.cache_info().misses == after_first[2], \
+        "a ResultPath was parsed again"
+    assert moto_adaptations.result_path_parse.cache_info().hits > after_first[3]
 
 
 def test_the_interpreter_reuses_its_boto3_clients_across_executions(
@@ -720,6 +725,104 @@ def test_a_kms_key_makes_its_private_key_only_when_it_signs_and_each_use_still_w
                       SigningAlgorithm="RSASSA_PSS_SHA_256")["SignatureValid"]
     assert kms.get_public_key(KeyId=signing)["PublicKey"]
     assert made == ["RSA_2048"]
+
+
+# ---------------------------------------- 21. a request's environ made directly
+# (method, URL, headers, body): what botocore hands moto, and the odd cases werkzeug allows.
+REQUESTS = {
+    "DynamoDB JSON": ("POST", "https://dynamodb.us-east-1.amazonaws.com/",
+                      {"X-Amz-Target": "DynamoDB_20120810.GetItem", "Content-Length": "2",
+                       "Content-Type": "application/x-amz-json-1.0", "amz-sdk-request": b"a=1"},
+                      b"{}"),
+    "SQS query form": ("POST", "https://sqs.us-east-1.amazonaws.com/",
+                       {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+                       "Action=SendMessage&MessageBody=caf%C3%A9"),
+    "Lambda, encoded path": ("POST", "http://localhost:5000/2015-03-31/functions/f%C3%A9%2Fx"
+                             "/invocations?Qualifier=%24LATEST", {"X-Amz-Invocation-Type":
+                             "Event", "Transfer-Encoding": "chunked"}, b'{"k": "\xc3\xa9"}'),
+    "S3 GET, unicode path": ("GET", "https://bucket.s3.amazonaws.com:8443/a b/\u00e9?list-type=2"
+                             "&prefix=a%20b", {"x-amz-meta-my_key": "v", "Host": "other:1"},
+                             None),
+    "empty body, repeated headers": ("DELETE", "http://[::1]:8080/q", [("X-A", "1"), ("x-a", "2"),
+                                     ("Content-Length", "0"), ("Content-Type", "text/plain")],
+                                     b""),
+    "form type, no body": ("POST", "http://h/",
+                           {"Content-Type": "application/x-www-form-urlencoded"}, None),
+    "path read as a host": ("GET", "http://h//double/slash", {}, None),
+    "streamed body": ("PUT", "http://h/k", {"Content-Type": "text/plain"}, io.BytesIO(b"data")),
+}
+BY_THE_BUILDER = {"form type, no body", "path read as a host", "streamed body"}
+
+
+def seen_by_moto(request: Any) -> dict[str, Any]:
+    environ = {key: value for key, value in request.environ.items()
+               if key not in ("wsgi.input", "werkzeug.request")}
+    return {"environ": list(environ.items()), "headers": list(request.headers),
+            "url": request.url, "raw_url": request.raw_url, "path": request.path,
+            "args": request.args, "form": request.form, "data": request.get_data()}
+
+
+@pytest.mark.parametrize("name", sorted(REQUESTS))
+def test_a_request_reaches_moto_as_werkzeugs_builder_makes_it(
+        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.core.request import Request
+
+    moto_adaptations.install()
+    method, url, headers, body = REQUESTS[name]
+    if isinstance(headers, list):  # botocore's headers are a mapping that may repeat a name
+        from werkzeug.datastructures import Headers
+        headers = Headers(headers)
+    second = io.BytesIO(body.getvalue()) if isinstance(body, io.BytesIO) else body
+    by_moto = seen_by_moto(moto_adaptations._original_from_primitives(Request, method, url,
+                                                                       headers, body))
+    built: list[str] = []
+    real_from_values = Request.from_values.__func__
+    monkeypatch.setattr(Request, "from_values", classmethod(
+        lambda cls, *args, **kwargs: built.append(name) or real_from_values(cls, *args, **kwargs)))
+
+    adapted = seen_by_moto(Request.from_primitives(method, url, headers, second))
+
+    assert adapted == by_moto
+    assert built == ([name] if name in BY_THE_BUILDER else []), "went the wrong way"
+
+
+# ---------------------------------------- 22. random strings drawn at once, utcnow without import
+def test_random_strings_are_drawn_at_once_from_motos_seeded_random(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import string
+
+    from moto.moto_api._internal import mock_random
+    from moto.sqs import models as sqs_models
+
+    moto_adaptations.install()
+
+    def drawn() -> list[str]:
+        mock_random.seed(7)
+        return [mock_random.get_random_string(), mock_random.get_random_string(12, False, True),
+                mock_random.get_random_hex(), sqs_models.generate_receipt_handle()]
+
+    first = drawn()
+    monkeypatch.setattr(mock_random, "choice", lambda pool: pytest.fail("drawn one by one"))
+
+    assert drawn() == first, "a seeded random no longer repeats"
+    plain, lower, hexed, handle = first
+    assert len(plain) == 20 and set(plain) <= set(string.ascii_letters + string.digits)
+    assert len(lower) == 12 and set(lower) <= set(string.ascii_lowercase)
+    assert len(hexed) == 8 and set(hexed) <= set("0123456789abcdef")
+    assert len(handle) == 185 and set(handle) <= set(string.ascii_lowercase)
+
+
+def test_utcnow_is_the_naive_utc_time_without_an_import_at_each_call() -> None:
+    import dis
+
+    from moto.core.utils import utcnow
+
+    moto_adaptations.install()
+    before = datetime.now(UTC).replace(tzinfo=None)
+    now = utcnow()
+
+    assert now.tzinfo is None and before <= now <= datetime.now(UTC).replace(tzinfo=None)
+    assert "IMPORT_NAME" not in {instruction.opname for instruction in dis.get_instructions(utcnow)}
 
 
 # ---------------------------------------- 9. task tokens with a heartbeat
