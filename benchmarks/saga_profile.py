@@ -57,10 +57,20 @@ BLOCKING = ("acquire", "wait", "sleep", "select", "poll", "recv", "accept", "joi
 
 # Functions of the engine's moto adaptations that do moto's own work faster are charged to
 # the component whose work they do, so that a before/after comparison stays like for like.
+TRANSLATION = "translation of calls (boto3, botocore, moto's dispatch)"
 STAND_INS = {
     ("/localcloud/moto_adaptations.py", "json_copy"): "copying (deepcopy)",
+    ("/localcloud/moto_adaptations.py", "_copied_node"): "copying (deepcopy)",
     ("/localcloud/moto_adaptations.py", "walk"): BACKENDS,
     ("/localcloud/moto_adaptations.py", "_lex_once"): BACKENDS,
+    ("/localcloud/moto_adaptations.py", "_random_string"): BACKENDS,
+    ("/localcloud/moto_adaptations.py", "_random_hex"): BACKENDS,
+    ("/localcloud/moto_adaptations.py", "_receipt_handle"): BACKENDS,
+    ("/localcloud/moto_adaptations.py", "_from_primitives"): TRANSLATION,
+    ("/localcloud/moto_adaptations.py", "_request_environ"): TRANSLATION,
+    ("/localcloud/moto_adaptations.py", "_url_environ"): TRANSLATION,
+    ("/localcloud/moto_adaptations.py", "_utcnow"): TRANSLATION,
+    ("/localcloud/moto_adaptations.py", "_utcfromtimestamp"): TRANSLATION,
 }
 
 

@@ -151,6 +151,7 @@ class LocalCloud:
         moto_adaptations.state.sns_deliverer = None
         moto_adaptations.state.clock_scale = 1.0
         moto_adaptations.state.cache_dir = None
+        moto_adaptations.state.unsigned = False
         moto_adaptations.forget_clients()
         if self._mock is not None:
             self._mock.stop()

@@ -444,16 +444,21 @@ def test_the_end_of_every_execution_is_announced(cloud: SagaCloud) -> None:
 
 
 # ---------------------------------------- 8. requests are not signed
-def test_requests_to_the_emulator_are_sent_unsigned(cloud: SagaCloud) -> None:
+def test_requests_to_the_emulator_from_every_session_are_sent_unsigned(cloud: SagaCloud) -> None:
     client = boto3.client("dynamodb", region_name=cloud.region)
     sent: list[dict[str, str]] = []
     client.meta.events.register("before-send",
                                 lambda request, **_: sent.append(dict(request.headers)))
 
-    client.list_tables()
+    own_session = boto3.session.Session().client("dynamodb", region_name=cloud.region)
+    own_session.meta.events.register("before-send",
+                                     lambda request, **_: sent.append(dict(request.headers)))
 
-    assert len(sent) == 1
-    assert "Authorization" not in sent[0], sent[0]
+    client.list_tables()
+    own_session.list_tables()
+
+    assert len(sent) == 2
+    assert all("Authorization" not in headers for headers in sent), sent
 
 
 # ---------------------------------------- 11. computed once: update expressions, attribute names
@@ -812,17 +817,62 @@ def test_random_strings_are_drawn_at_once_from_motos_seeded_random(
     assert len(handle) == 185 and set(handle) <= set(string.ascii_lowercase)
 
 
-def test_utcnow_is_the_naive_utc_time_without_an_import_at_each_call() -> None:
+def test_utcnow_and_utcfromtimestamp_are_naive_utc_without_an_import_at_each_call() -> None:
     import dis
 
-    from moto.core.utils import utcnow
+    from moto.core.utils import unix_time, utcfromtimestamp, utcnow
 
     moto_adaptations.install()
     before = datetime.now(UTC).replace(tzinfo=None)
     now = utcnow()
 
     assert now.tzinfo is None and before <= now <= datetime.now(UTC).replace(tzinfo=None)
-    assert "IMPORT_NAME" not in {instruction.opname for instruction in dis.get_instructions(utcnow)}
+    assert utcfromtimestamp(86_400.5) == datetime(1970, 1, 2, 0, 0, 0, 500_000)
+    assert unix_time(datetime(1970, 1, 2, 0, 0, 0, 500_000)) == 86_400.5
+    for function in (utcnow, utcfromtimestamp):
+        opnames = {instruction.opname for instruction in dis.get_instructions(function)}
+        assert "IMPORT_NAME" not in opnames, function.__name__
+
+
+# ---------------------------------------- 23. an update expression's tree copied node by node
+def walked(node: Any, parent: Any = None) -> Any:
+    """A tree's shape and values, checking that each node's parent is the node above it."""
+    from moto.dynamodb.parsing.ast_nodes import Node
+
+    if not isinstance(node, Node):
+        return repr(node)
+    assert node.parent is parent, f"{node.type} points at another parent"
+    rest = {name: repr(value) for name, value in vars(node).items()
+            if name not in ("children", "parent")}
+    return type(node), rest, [walked(child, node) for child in node.children or ()]
+
+
+def nodes_in(node: Any) -> set[int]:
+    from moto.dynamodb.parsing.ast_nodes import Node
+
+    if not isinstance(node, Node):
+        return set()
+    return {id(node)}.union(*(nodes_in(child) for child in node.children or ()))
+
+
+def test_an_update_expressions_tree_copies_as_deepcopy_copies_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import copy
+
+    from moto.dynamodb.parsing.ast_nodes import Node
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    moto_adaptations.install()
+    tree = UpdateExpressionParser.make(
+        "SET #a.b[1] = if_not_exists(#c, :d) + :e, l = list_append(l, :l) ADD n :one "
+        "REMOVE gone[2] DELETE tags :t")
+    assert vars(Node).get("__deepcopy__") is moto_adaptations._copied_node
+    adapted = copy.deepcopy(tree)
+    monkeypatch.delattr(Node, "__deepcopy__")
+    by_moto = copy.deepcopy(tree)
+
+    assert walked(adapted) == walked(by_moto) == walked(tree)
+    assert nodes_in(adapted).isdisjoint(nodes_in(tree)), "the copy shares a node with the tree"
 
 
 # ---------------------------------------- 9. task tokens with a heartbeat
