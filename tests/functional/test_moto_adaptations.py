@@ -875,6 +875,43 @@ def test_an_update_expressions_tree_copies_as_deepcopy_copies_it(
     assert nodes_in(adapted).isdisjoint(nodes_in(tree)), "the copy shares a node with the tree"
 
 
+# ---------------------------------------- 24. botocore's data files decoded once, kept pickled
+def test_a_data_file_is_decoded_once_and_read_back_from_the_cache_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gzip
+    from collections import OrderedDict
+
+    import botocore
+    from botocore.loaders import JSONFileLoader
+
+    moto_adaptations.install()
+    model = str(Path(botocore.__file__).parent / "data" / "sqs" / "2012-11-05" / "service-2")
+    by_botocore = moto_adaptations._original_load_data(JSONFileLoader(), f"{model}.json.gz",
+                                                       gzip.open)
+    monkeypatch.setattr(moto_adaptations.state, "cache_dir", tmp_path)
+    monkeypatch.setattr(moto_adaptations, "_data_files", {})
+    first = JSONFileLoader().load_file(model)
+    first["metadata"]["changed"] = True  # botocore merges extras into what it loaded
+    monkeypatch.setattr(moto_adaptations, "_original_load_data",
+                        lambda *_: pytest.fail("decoded again"))
+    from_memory = JSONFileLoader().load_file(model)
+    monkeypatch.setattr(moto_adaptations, "_data_files", {})
+    from_the_folder = JSONFileLoader().load_file(model)
+
+    assert from_memory == from_the_folder == by_botocore != first
+    assert type(from_the_folder) is OrderedDict
+    kept = list(tmp_path.iterdir())
+    assert [path.name.startswith("data-") for path in kept] == [True]
+    assert JSONFileLoader().load_file(f"{model}-none") is None
+
+    kept[0].write_bytes(b"not a pickle")  # a damaged file is decoded afresh and rewritten
+    monkeypatch.setattr(moto_adaptations, "_data_files", {})
+    monkeypatch.setattr(moto_adaptations, "_original_load_data",
+                        lambda loader, path, opener: by_botocore)
+    assert JSONFileLoader().load_file(model) == by_botocore
+    assert kept[0].read_bytes() != b"not a pickle"
+
+
 # ---------------------------------------- 9. task tokens with a heartbeat
 def test_an_answer_that_arrives_before_the_heartbeat_watch_starts_is_not_lost(
         cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch) -> None:
