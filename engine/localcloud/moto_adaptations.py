@@ -17,7 +17,10 @@ moto is pinned exactly (pyproject.toml) because these reach into its internals:
    jsonpath_ng itself, a twentieth of a saga's time); the interpreter reuses one boto3
    client per service instead of building one (about 2 ms) for every task; and the method
    names of a response class are listed once, not at every request.
-6. DynamoDB writes are atomic across threads: every write and transaction holds one lock,
+6. DynamoDB requests are atomic across threads: every request, from its parameters to its
+   answer, and every write and transaction hold one lock, so no read sees a write half
+   applied (moto's UpdateItem on a new item stores the bare key first, then applies the
+   update, and changes stored items in place while another thread may be serialising them),
    and a cancelled transaction restores only the items it touched (moto deep-copies each
    whole table per transaction, slower as tables grow, and its restore would erase
    writes made by other threads meanwhile).
@@ -192,6 +195,7 @@ from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node  # type: ignore[attr-defined]
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+from moto.dynamodb.responses import DynamoHandler
 from moto.events.models import Rule
 from moto.kms import models as kms_models
 from moto.kms import utils as kms_utils
@@ -1063,6 +1067,7 @@ def install() -> None:
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
     for name in ("put_item", "update_item", "delete_item"):
         setattr(DynamoDBBackend, name, _serialized(getattr(DynamoDBBackend, name)))
+    DynamoHandler.call_action = _serialized(DynamoHandler.call_action)  # type: ignore[method-assign]
     for name in CLIENT_USERS:
         module = importlib.import_module(f"{TASK_SERVICES}.{name}")
         if getattr(module, "boto_client_for", None) is not _original_boto_client_for:

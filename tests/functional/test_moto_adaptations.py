@@ -256,8 +256,11 @@ def test_an_order_created_event_put_on_the_bus_starts_a_saga_execution(cloud: Sa
 
 # ---------------------------------------- 3. Lambda polls SQS itself
 def test_send_message_leaves_the_command_in_the_queue_until_the_poller_takes_it(
-        cloud: SagaCloud) -> None:
+        cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch) -> None:
     poller = cloud.poller_for("InventoryWorkerFunction")
+    # The fast clock hides a received message for 0.18 s, which a slow machine can outlast
+    # and so receive it twice, as SQS would; here it must be received exactly once.
+    monkeypatch.setattr(poller, "visibility", 30.0)
     before = invocations(cloud, "InventoryWorkerFunction")
     # A release for an order that holds nothing, on a token no saga waits for: simply consumed.
     command = {"action": "ReleaseInventory", "orderId": str(uuid.uuid4()),
@@ -408,6 +411,36 @@ def test_a_dynamodb_write_waits_while_another_threads_transaction_is_under_way(
     writer.join(timeout=5)
     assert got_in == [False], "the writer must wait until the transaction has ended"
     assert written.is_set() and item(cloud, table, meanwhile) is not None
+
+
+def test_a_read_never_sees_an_update_half_applied(
+        cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.dynamodb.parsing.executors import UpdateExpressionExecutor
+
+    table, pk = cloud.ref("InventoryTable"), f"half-{uuid.uuid4()}"
+    seen: list[Any] = []
+
+    def read() -> None:
+        reader = boto3.client("dynamodb", region_name=cloud.region)
+        seen.append(reader.get_item(TableName=table, Key={"pk": {"S": pk}},
+                                    ConsistentRead=True).get("Item"))
+
+    readers = [threading.Thread(target=read)]
+    real_execute = UpdateExpressionExecutor.execute
+
+    def read_meanwhile(self: Any, node: Any = None) -> None:  # moto stored the bare key
+        if not readers[0].is_alive() and not seen:
+            readers[0].start()
+            readers[0].join(0.3)
+        real_execute(self, node)
+
+    monkeypatch.setattr(UpdateExpressionExecutor, "execute", read_meanwhile)
+    cloud.client("dynamodb").update_item(TableName=table, Key={"pk": {"S": pk}},
+                                         UpdateExpression="ADD n :one",
+                                         ExpressionAttributeValues={":one": {"N": "1"}})
+    readers[0].join(timeout=5)
+
+    assert seen == [{"pk": {"S": pk}, "n": {"N": "1"}}]
 
 
 def test_a_cancelled_transaction_restores_only_the_items_it_touched(
