@@ -105,6 +105,6 @@ drill: $(VENV_STAMP) ## Run the saga failure drills on the local cloud
 	$(VENV)/bin/order-saga drill
 
 clean: ## Remove build output and caches (the virtualenvs stay)
-	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis .order-saga/cache .localcloud/cache
 	find . \( -path ./$(VENV) -o -path ./$(TOOLS) -o -path ./.git \) -prune \
 	  -o -type d -name __pycache__ -exec rm -rf {} +
