@@ -114,6 +114,7 @@ import importlib
 import importlib.metadata
 import importlib.util
 import inspect
+import io
 import os
 import pickle
 import string
@@ -124,10 +125,13 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import botocore.loaders
 import botocore.session
 import jsonpath_ng
+from botocore import UNSIGNED
+from werkzeug.datastructures import Headers
 
 
 def _initialised_when_first_used(package: str) -> None:
@@ -187,6 +191,11 @@ from moto.core import responses as moto_responses
 from moto.core import utils as moto_utils
 from moto.core.botocore_stubber import BotocoreStubber
 from moto.core.models import botocore_stubber
+from moto.core.request import (
+    PRESERVED_HEADER_NAMES_ENVIRON_KEY,
+    environ_key_for_header,
+    should_preserve_original_header_name,
+)
 from moto.core.request import Request as MotoRequest
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.comparisons import ConditionExpressionParser
@@ -199,6 +208,7 @@ from moto.dynamodb.responses import DynamoHandler
 from moto.events.models import Rule
 from moto.kms import models as kms_models
 from moto.kms import utils as kms_utils
+from moto.moto_api._internal import mock_random
 from moto.moto_api._internal.moto_random import MotoRandom
 from moto.sns.models import Subscription
 from moto.sqs import models as sqs_models
@@ -831,7 +841,6 @@ def _process_request(self: BotocoreStubber, request: Any) -> Any:
 result_path_parse = functools.lru_cache(maxsize=4096)(jsonpath_ng.parse)
 
 
-# ---------------------------------------------------------------- 21. requests built directly
 @functools.lru_cache(maxsize=1024)
 def _url_environ(scheme: str, netloc: str, path: str, query: str) -> tuple[tuple[str, Any], ...]:
     """The WSGI keys werkzeug's EnvironBuilder derives from a request's URL, in its order (21)."""
@@ -872,11 +881,6 @@ def _request_environ(
     method: str, url: str, header_items: list[tuple[str, Any]], body: Any
 ) -> dict[str, Any] | None:
     """The environ werkzeug's EnvironBuilder makes for these parts; None where it might not."""
-    import io
-    from urllib.parse import urlparse
-
-    from werkzeug.datastructures import Headers
-
     if body is not None and not isinstance(body, bytes | str):
         return None  # a stream, or a form given as a mapping
     data = body.encode() if isinstance(body, str) else (body or b"")
@@ -914,12 +918,6 @@ def _from_primitives(
 ) -> MotoRequest:
     """moto's Request.from_primitives, with the environ made directly instead of through
     werkzeug's EnvironBuilder (21); a request it might build otherwise goes the builder's way."""
-    from moto.core.request import (
-        PRESERVED_HEADER_NAMES_ENVIRON_KEY,
-        environ_key_for_header,
-        should_preserve_original_header_name,
-    )
-
     header_items = [
         (key, value.decode("utf-8") if isinstance(value, bytes) else value)
         for key, value in headers.items()
@@ -938,7 +936,6 @@ def _from_primitives(
     return request
 
 
-# ---------------------------------------------------------------- 22. random strings, utcnow
 def _random_string(
     self: MotoRandom, length: int = 20, include_digits: bool = True, lower_case: bool = False
 ) -> str:
@@ -953,8 +950,6 @@ def _random_hex(self: MotoRandom, length: int = 8) -> str:
 
 
 def _receipt_handle() -> str:
-    from moto.moto_api._internal import mock_random
-
     return "".join(mock_random.choices(string.ascii_lowercase, k=RECEIPT_HANDLE_LENGTH))
 
 
@@ -1119,8 +1114,6 @@ def wait_for_an_execution_end(seen: int, timeout: float) -> None:
 
 def _unsigned(**_: Any) -> Any:
     """botocore's choice of signer, made for every session: none while a cloud runs (8)."""
-    from botocore import UNSIGNED
-
     return UNSIGNED if state.unsigned else None
 
 
