@@ -76,6 +76,27 @@ class _FunctionLogs(io.TextIOBase):
         return bool(self.terminal.isatty())
 
 
+def _own_process_state(spec: FunctionSpec) -> None:
+    """Powertools keeps some state per process, which in Lambda is per function; here the
+    functions share one process, so each function's import starts that state anew.
+
+    - Its logger is named after POWERTOOLS_SERVICE_NAME, which functions may share: each
+      function gets a logger of its own, and its keys never reach another's lines.
+    - Every `Metrics` shares one metric, dimension and metadata set through class attributes:
+      each function gets sets of its own, so one function's flush never publishes another's
+      metrics, nor empties its set between the check and the serialization (which raised
+      SchemaValidationError "Must contain at least one metric" under concurrent invocations).
+    """
+    service = spec.environment.get("POWERTOOLS_SERVICE_NAME")
+    if service:
+        logging.Logger.manager.loggerDict.pop(service, None)
+    # Not imported yet: the first import creates the sets.
+    metrics = sys.modules.get("aws_lambda_powertools.metrics.metrics")
+    if metrics is not None:
+        for shared in ("_metrics", "_dimensions", "_metadata", "_default_dimensions"):
+            setattr(metrics.Metrics, shared, {})
+
+
 class LambdaRuntime:
     """Imports each function's handler on its first call (a cold start) and invokes it."""
 
@@ -134,12 +155,7 @@ class LambdaRuntime:
             # when something else holds sys.stdout now, as pytest's capture does between tests.
             saved_stdout, sys.stdout = sys.stdout, self.logs
             try:
-                # Powertools names its logger after POWERTOOLS_SERVICE_NAME, which functions may
-                # share; in Lambda each function logs from a process of its own, so here each
-                # function gets a logger of its own and its keys never reach another's lines.
-                service = spec.environment.get("POWERTOOLS_SERVICE_NAME")
-                if service:
-                    logging.Logger.manager.loggerDict.pop(service, None)
+                _own_process_state(spec)
                 module = self.code.import_fresh(self.folder_of(spec), module_name)
             except ModuleNotFoundError as exc:
                 raise HandlerError(

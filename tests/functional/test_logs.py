@@ -224,6 +224,38 @@ def test_an_invocation_of_one_function_leaves_another_functions_log_keys_alone(
     assert lines and all("kept_by" not in line for line in lines)
 
 
+def test_a_metric_one_function_is_adding_stays_out_of_another_functions_flush(
+    cloud: SagaCloud,
+) -> None:
+    # In Lambda each function's metrics live in a process of its own. Shared, a flush by one
+    # function published another's metrics and emptied its set, and a flush racing another
+    # raised SchemaValidationError "Must contain at least one metric".
+    inventory_metrics = cloud.handler_module("InventoryWorkerFunction").metrics
+    inventory_metrics.add_metric(name="AddedByInventory", unit="Count", value=1)
+    assert cloud.runtime is not None
+    logs = cloud.runtime.logs.lines
+    start = len(logs.get("CreateOrderFunction", ()))
+    try:
+        response = cloud.invoke(
+            "CreateOrderFunction",
+            http_event(
+                "POST",
+                "/orders",
+                "{}",
+                {"X-Correlation-Id": "not\ta token"},
+                authorizer=caller_context("CUST-METRICS"),
+            ),
+        )
+
+        assert response["statusCode"] == 400
+        assert "AddedByInventory" in inventory_metrics.metric_set
+    finally:
+        inventory_metrics.clear_metrics()
+    written = list(logs.get("CreateOrderFunction", ()))[start:]
+    assert any(IGNORED in line for line in written)
+    assert not [line for line in written if "AddedByInventory" in line]
+
+
 def test_the_republisher_logs_and_emits_each_order_under_its_stored_correlation_id(
     cloud: SagaCloud,
 ) -> None:
