@@ -260,6 +260,13 @@ def test_start_api_serves_a_saga_and_shows_each_functions_log_lines_named(tmp_pa
                 status = json.loads(got.read())["status"]
             time.sleep(0.05)
         assert status == "CONFIRMED"
+        # The order worker logs its line after it stores the status the GET just read, and
+        # SIGTERM ends the process at once: wait for the line before ending it.
+        while time.monotonic() < deadline and not any(
+            line.startswith("[OrderWorkerFunction] ")
+            for line in (tmp_path / "stderr.txt").read_text().splitlines()
+        ):
+            time.sleep(0.05)
     finally:
         server.terminate()
         server.wait(timeout=10)
