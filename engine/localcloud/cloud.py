@@ -143,6 +143,8 @@ class LocalCloud:
         self.pollers = []
         for thread in self._deliveries:
             thread.join(timeout=5)
+        if self._mock is not None:
+            self._stop_executions()
         if self.runtime is not None:
             self.runtime.stop()
             self.runtime = None
@@ -161,6 +163,25 @@ class LocalCloud:
             os.environ.update(self._saved_environ)
             self._saved_environ = {}
         self._clients = {}
+
+    def _stop_executions(self) -> None:
+        """Executions still running end with the cloud, as StopExecution ends them (ABORTED).
+        Left to run, one would wake while this process runs its next cloud, whose tables and
+        queues may bear the same names, and act on them."""
+        from moto.core.utils import utcnow
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        backend = stepfunctions_parser_backends[ACCOUNT_ID][self.region]
+        for machine in list(backend.state_machines):
+            for execution in list(getattr(machine, "executions", ())):
+                if getattr(execution, "exec_status", None) is not None and (
+                    execution.status == "RUNNING"
+                ):
+                    execution.stop(
+                        stop_date=utcnow(),
+                        error="LocalCloud.Stopped",
+                        cause="the local cloud stopped while the execution ran",
+                    )
 
     # ------------------------------------------------------------------ AWS access
     def client(self, service: str) -> Any:

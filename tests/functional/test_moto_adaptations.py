@@ -301,6 +301,25 @@ def test_a_message_whose_handler_fails_is_received_five_times_then_moved_to_the_
     assert cloud.delivery_failures == []
 
 
+def test_a_clouds_executions_end_with_it_and_never_act_in_the_next_cloud(
+        clouds: OneCloudAtATime) -> None:
+    # Both clouds deploy the same template, so their tables bear the same name: an execution
+    # left running by the first would write its item into the second's table.
+    clouds.close()
+    with SagaCloud(ROOT, clock_scale=FAST) as first:
+        execution = start(first, state_machine(first, {"StartAt": "Wait", "States": {
+            "Wait": {"Type": "Wait", "Seconds": 1, "Next": "Write"},
+            "Write": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem", "End": True,
+                      "Parameters": {"TableName": first.ref("OrdersTable"),
+                                     "Item": {"orderId": {"S": "written-after-its-cloud"}}}}}}))
+        running = first.client("stepfunctions").describe_execution(executionArn=execution)
+        assert running["status"] == "RUNNING"
+
+    with SagaCloud(ROOT, clock_scale=FAST) as second:
+        time.sleep(2)  # Wait is not scaled: the first cloud's Write would have run by now
+        assert second.item("OrdersTable", {"orderId": "written-after-its-cloud"}) is None
+
+
 # ---------------------------------------- 4. the scaled clock: a floor under scaled timeouts
 def test_a_task_answered_a_fifth_of_a_real_second_after_it_started_does_not_time_out(
         cloud: SagaCloud) -> None:
