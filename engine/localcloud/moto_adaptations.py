@@ -400,6 +400,19 @@ def _parse_once(definition: str) -> Any:
     return parsed
 
 
+# What reading a kept pickle back may raise: none kept yet, or one another version wrote.
+_NOT_KEPT = (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError)
+
+
+def _keep(path: Path, pickled: bytes) -> None:
+    """Write a pickle into the cache folder whole or not at all: a process reading it at the
+    same time gets the whole file or none."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    partial.write_bytes(pickled)
+    partial.replace(path)
+
+
 def _kept_program(definition: str) -> tuple[Any, Any]:
     folder = state.cache_dir
     if folder is None:
@@ -408,13 +421,10 @@ def _kept_program(definition: str) -> tuple[Any, Any]:
     path = folder / f"asl-{hashlib.sha256(recipe.encode()).hexdigest()}.pickle"
     try:
         return pickle.loads(path.read_bytes()), None  # noqa: S301 - written below, by this process's kind
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+    except _NOT_KEPT:
         pass
     parsed = AmazonStateLanguageParser.parse(definition)
-    folder.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-    partial.write_bytes(pickle.dumps(parsed[0]))
-    partial.replace(path)
+    _keep(path, pickle.dumps(parsed[0]))
     return parsed
 
 
@@ -447,15 +457,12 @@ def _decoded_data_file(
         try:
             pickled = path.read_bytes()
             return pickle.loads(pickled), pickled  # noqa: S301 - written below
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        except _NOT_KEPT:
             pass
     data = _original_load_data(loader, full_path, open_method)
     pickled = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-        partial.write_bytes(pickled)
-        partial.replace(path)
+        _keep(path, pickled)
     return data, pickled
 
 
