@@ -173,10 +173,8 @@ class LocalCloud:
 
         backend = stepfunctions_parser_backends[ACCOUNT_ID][self.region]
         for machine in list(backend.state_machines):
-            for execution in list(getattr(machine, "executions", ())):
-                if getattr(execution, "exec_status", None) is not None and (
-                    execution.status == "RUNNING"
-                ):
+            for execution in list(machine.executions):
+                if _status_of(execution) == "RUNNING":
                     execution.stop(
                         stop_date=utcnow(),
                         error="LocalCloud.Stopped",
@@ -363,9 +361,7 @@ class LocalCloud:
             execution = backend.describe_execution(execution_arn)
         except Exception:  # noqa: BLE001 - not visible yet: keep waiting
             return None
-        raw = getattr(execution, "exec_status", None)
-        status = getattr(raw, "value", raw)
-        return None if status in (None, "RUNNING") else execution
+        return None if _status_of(execution) in (None, "RUNNING") else execution
 
     def execution_history(self, execution_arn: str) -> list[dict[str, Any]]:
         """Every event of an execution's history, all pages, through the Step Functions API."""
@@ -409,6 +405,12 @@ class LocalCloud:
             .paginate(stateMachineArn=self.ref(state_machine))
         )
         return [execution for page in pages for execution in page["executions"]]
+
+
+def _status_of(execution: Any) -> str | None:
+    """An emulator's execution's status (RUNNING, SUCCEEDED...); None before it has one."""
+    raw = getattr(execution, "exec_status", None)
+    return getattr(raw, "value", raw)
 
 
 def _target_input(target: dict[str, Any], event: dict[str, Any]) -> str:
