@@ -73,7 +73,11 @@ moto is pinned exactly (pyproject.toml) because these reach into its internals:
    copies, as JSON would carry it.
 18. A DynamoDB update expression's validators each walk the expression's tree, and at every
    node each rebuilt its map of node types to handlers, twice (about a tenth of a saga's
-   time). Each walk now builds the map once; nodes are handled as before.
+   time). Each walk now builds the map once; nodes are handled as before. Where a value goes
+   in a walk (not a node, not handled, which handler) and whether the search for clauses
+   looks inside it are decided once per type: moto decided each with `isinstance` against
+   abstract classes, a Python call per check (a validation made about a thousand for a
+   three-action SET, and took a tenth of a saga's busy time again).
 19. A condition expression is split into tokens once per expression text: moto re-lexes it,
    with six regular expressions per token, at every request that carries it (put, update and
    transactions each parse it twice). The tokens depend on the text alone; what follows them
@@ -202,7 +206,12 @@ from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
-from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node  # type: ignore[attr-defined]
+from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
+    DepthFirstTraverser,
+    Expression,
+    Node,
+    UpdateExpressionFunction,
+)
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.dynamodb.responses import DynamoHandler
 from moto.events.models import Rule
@@ -531,6 +540,8 @@ def _cached_client(region: str, service: str, state_credentials: Any = None) -> 
 _dynamodb_lock = threading.RLock()
 _original_transact = DynamoDBBackend.transact_write_items
 _original_lex = ConditionExpressionParser._lex_condition_expression
+_original_traverse = DepthFirstTraverser.traverse
+_original_find_clauses = Node.find_clauses
 
 
 class _NoTableCopy:
@@ -575,32 +586,80 @@ JSON_COPY_USERS = (
 )
 
 
+_NOT_A_NODE, _NOT_HANDLED = -2, -1
+# (traverser class, value class) -> where moto's isinstance checks send such a value: the
+# position of its handler in the traverser's map, or one of the two above (adaptation 18).
+_node_routes: dict[tuple[type, type], int] = {}
+
+
+def _node_route(traverser: DepthFirstTraverser, kind: type, kinds: tuple[type, ...]) -> int:
+    """Where a value of `kind` goes in this traverser's walk, decided as moto decides it."""
+    if not issubclass(kind, Node):
+        route = _NOT_A_NODE
+    elif not issubclass(kind, traverser.nodes_to_be_processed()):
+        route = _NOT_HANDLED
+    else:  # past the map's end: handled yet without a handler, which moto turns into None
+        route = next((i for i, k in enumerate(kinds) if issubclass(kind, k)), len(kinds))
+    _node_routes[(type(traverser), kind)] = route
+    return route
+
+
 def _traverse_with_one_map(self: DepthFirstTraverser, node: Any) -> Any:
-    """moto's depth-first walk, with the node types and their handlers looked up once (18)."""
-    handled = self.nodes_to_be_processed()
-    handlers = tuple(self._processing_map().items())
-    pre_processing_of_child = self.pre_processing_of_child
+    """moto's depth-first walk, with its handlers looked up once per walk and each node's
+    route (not a node, not handled, which handler) once per node type (18)."""
+    processing_map = self._processing_map()
+    kinds = tuple(processing_map)
+    handlers = tuple(processing_map.values())
+    traverser = type(self)
+    hook = None  # moto's own hook does nothing: it is not called
+    if traverser.pre_processing_of_child is not DepthFirstTraverser.pre_processing_of_child:
+        hook = self.pre_processing_of_child
+    routes = _node_routes
 
     def walk(node: Any, child_id: int = -1) -> Any:
-        if isinstance(node, Node):
-            parent_node = node.parent
-            if node.children is not None:
-                for i, child_node in enumerate(node.children):
-                    pre_processing_of_child(node, i)
-                    walk(child_node, i)
-            if isinstance(node, handled):
-                for node_type, handler in handlers:
-                    if isinstance(node, node_type):
-                        node = handler(node)
-                        break
-                else:
-                    node = None
-                node.parent = parent_node
-                if parent_node:
-                    parent_node.children[child_id] = node
+        kind = type(node)
+        route = routes.get((traverser, kind))
+        if route is None:
+            route = _node_route(self, kind, kinds)
+        if route == _NOT_A_NODE:
+            return node
+        parent_node = node.parent
+        if node.children is not None:
+            for i, child_node in enumerate(node.children):
+                if hook is not None:
+                    hook(node, i)
+                walk(child_node, i)
+        if route != _NOT_HANDLED:
+            node = handlers[route](node) if route < len(handlers) else None
+            node.parent = parent_node
+            if parent_node:
+                parent_node.children[child_id] = node
         return node
 
     return walk(node)
+
+
+# value class -> whether moto's search for clauses looks inside such a value (adaptation 18)
+_searched_inside: dict[type, bool] = {}
+
+
+def _find_clauses(self: Node, clause_types: list[type]) -> list[Node]:
+    """moto's search of a node's subtree for clauses of the given types, with whether to look
+    inside a child decided once per type (18)."""
+    clauses = []
+    for child in self.children or []:
+        kind = type(child)
+        if kind in clause_types:
+            clauses.append(child)
+            continue
+        inside = _searched_inside.get(kind)
+        if inside is None:
+            inside = _searched_inside[kind] = issubclass(
+                kind, (Expression, UpdateExpressionFunction)
+            )
+        if inside:
+            clauses.extend(child.find_clauses(clause_types))
+    return clauses
 
 
 @functools.lru_cache(maxsize=1024)
@@ -654,7 +713,15 @@ def _copied_node(self: Node, memo: dict[int, Any]) -> Node:
     memo[id(self)] = copied
     state = copied.__dict__
     for name, value in self.__dict__.items():
-        state[name] = value if type(value) in _ATOMIC else copy.deepcopy(value, memo)
+        kind = type(value)
+        if kind in _ATOMIC:
+            state[name] = value
+        elif kind is list and id(value) not in memo:  # children: copied as deepcopy copies lists
+            state[name] = memo[id(value)] = items = []
+            for item in value:
+                items.append(item if type(item) in _ATOMIC else copy.deepcopy(item, memo))
+        else:
+            state[name] = copy.deepcopy(value, memo)
     return copied
 
 
@@ -1020,6 +1087,10 @@ def _parse_dynamodb_expressions_faster() -> None:
     if "nodes_to_be_processed" not in inspect.getsource(DepthFirstTraverser):
         raise RuntimeError("moto changed: DynamoDB's traversers no longer walk as adapted")
     DepthFirstTraverser.traverse = _traverse_with_one_map  # type: ignore[method-assign]
+    searched = inspect.getsource(Node.find_clauses)
+    if not all(part in searched for part in ("(child, Expression)", "UpdateExpressionFunction")):
+        raise RuntimeError("moto changed: DynamoDB's search for clauses looks elsewhere")
+    Node.find_clauses = _find_clauses  # type: ignore[method-assign]
     ConditionExpressionParser._lex_condition_expression = _lex_once  # type: ignore[method-assign]
 
 

@@ -744,6 +744,77 @@ def test_updates_and_conditions_apply_as_moto_applies_them(cloud: SagaCloud) -> 
                         ExpressionAttributeValues={":v": {"N": "1"}})
 
 
+# An update expression, its names and values, and the item it updates: valid ones, and one
+# for each check moto's validators make.
+VALIDATED = {
+    "every action": ("SET #a.b[1] = if_not_exists(#c, :d) + :e, l = list_append(l, :l) "
+                     "ADD n :one REMOVE gone[2], gone[0] DELETE tags :t",
+                     {"#a": "a", "#c": "c"}),
+    "idempotency record": ("SET #r = :r, #e = :e, #s = :s", {"#r": "data", "#e": "expiration",
+                                                             "#s": "status"}),
+    "overlapping paths": ("SET n = :one, n = :one", {}),
+    "overlapping names": ("SET #a = :one, #b = :one", {"#a": "n", "#b": "n"}),
+    "two ADD clauses": ("ADD n :one ADD m :one", {}),
+    "a missing path": ("SET #m.inner = :one", {"#m": "missing"}),
+    "the key": ("SET pk = :s", {}),
+    "an empty index key": ("SET gk = :empty", {}),
+    "a type mismatch": ("SET n = n + :s", {}),
+    "an unknown value": ("SET n = :nowhere", {}),
+}
+
+
+@pytest.mark.parametrize("case", VALIDATED)
+def test_an_update_expression_validates_to_the_tree_and_errors_moto_gives(
+        case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+    from moto.dynamodb.models.table import Table
+    from moto.dynamodb.parsing.ast_nodes import (
+        DepthFirstTraverser,
+        ExpressionAttributeName,
+        ExpressionAttributeValue,
+        Node,
+    )
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+    from moto.dynamodb.parsing.validators import UpdateExpressionValidator
+
+    moto_adaptations.install()
+    expression, names = VALIDATED[case]
+    values = {":one": {"N": "1"}, ":d": {"N": "2"}, ":e": {"N": "3"}, ":s": {"S": "text"},
+              ":l": {"L": [{"S": "x"}]}, ":t": {"SS": ["red"]}, ":r": {"S": "{}"},
+              ":empty": {"S": ""}}
+    table = Table("validated", account_id="123456789012", region="us-east-1",
+                  schema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                  attr=[{"AttributeName": "pk", "AttributeType": "S"},
+                        {"AttributeName": "gk", "AttributeType": "S"}],
+                  global_indexes=[{"IndexName": "byGk", "Projection": {"ProjectionType": "ALL"},
+                                   "KeySchema": [{"AttributeName": "gk", "KeyType": "HASH"}]}])
+    attributes = {"pk": {"S": "k"}, "n": {"N": "5"}, "c": {"N": "7"}, "l": {"L": []},
+                  "a": {"M": {"b": {"L": [{"N": "0"}, {"N": "1"}]}}}, "status": {"S": "INPROGRESS"},
+                  "gone": {"L": [{"S": "x"}, {"S": "y"}, {"S": "z"}]}, "tags": {"SS": ["red"]}}
+
+    def validated() -> Any:
+        tree = UpdateExpressionParser.make(expression)
+        # what UpdateItem searches for to refuse names and values the expression leaves unused
+        used = [(type(found).__name__, found.children) for found in tree.find_clauses(
+            [ExpressionAttributeName, ExpressionAttributeValue])]
+        item = Item(DynamoType({"S": "k"}), None, attributes)
+        try:
+            return used, walked(UpdateExpressionValidator(
+                tree, expression_attribute_names=names, expression_attribute_values=values,
+                item=item, table=table).validate())
+        except Exception as error:  # the refusal itself is what is compared
+            return used, type(error).__name__, str(error)
+
+    adapted = validated()
+    assert DepthFirstTraverser.traverse is moto_adaptations._traverse_with_one_map
+    assert Node.find_clauses is moto_adaptations._find_clauses
+    monkeypatch.setattr(DepthFirstTraverser, "traverse", moto_adaptations._original_traverse)
+    monkeypatch.setattr(Node, "find_clauses", moto_adaptations._original_find_clauses)
+    monkeypatch.delattr(Node, "__deepcopy__")
+
+    assert adapted == validated()
+
+
 def test_a_condition_is_lexed_once_per_text_into_the_tokens_moto_lexes() -> None:
     from moto.dynamodb.comparisons import ConditionExpressionParser
 
