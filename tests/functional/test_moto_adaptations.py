@@ -1035,6 +1035,74 @@ def test_a_data_file_is_decoded_once_and_read_back_from_the_cache_folder(
     assert kept[0].read_bytes() != b"not a pickle"
 
 
+# ---------------------------------------- 25. a REST rule's operations sorted at its first match
+# (method, path and query): Lambda operations that share a path prefix, and pairs of them that
+# share path and method and are told apart by the query.
+ROUTED = [("GET", "/2015-03-31/functions/fn"), ("GET", "/2015-03-31/functions/fn/configuration"),
+          ("POST", "/2015-03-31/functions/fn/invocations"), ("POST", "/2015-03-31/functions"),
+          ("GET", "/2015-03-31/event-source-mappings/?FunctionName=fn"),
+          ("DELETE", "/2015-03-31/functions/fn/policy/sid-1?Qualifier=2"),
+          ("GET", "/2021-10-31/functions/fn%3Aalias/url"),
+          ("GET", "/2018-10-31/layers?find=LayerVersion&Arn=arn:aws:lambda:l:1"),
+          ("GET", "/2018-10-31/layers"),
+          ("GET", "/2019-09-30/functions/fn/provisioned-concurrency?Qualifier=live"),
+          ("GET", "/2019-09-30/functions/fn/provisioned-concurrency?List=ALL"),
+          ("PATCH", "/2015-03-31/functions/fn")]
+
+
+def routed(router: Any) -> list[Any]:
+    from moto.core.request import Request
+    from werkzeug.exceptions import NotFound
+
+    found = []
+    for method, path in ROUTED:
+        request = Request.from_primitives(method, f"https://lambda.us-east-1.amazonaws.com{path}",
+                                          {}, b"")
+        try:
+            operation, parameters = router.match(request)
+            found.append((operation.name, parameters))
+        except NotFound:
+            found.append("not found")
+    return found
+
+
+def urls_built(router: Any) -> list[Any]:
+    """Each URL werkzeug builds from the rules of one function's name (moto builds none)."""
+    return [rule.build({"FunctionName": "fn", "Qualifier": "2"})
+            for rule in router._map.iter_rules() if rule.arguments == {"FunctionName"}]
+
+
+def test_a_rest_request_routes_to_the_operation_moto_routes_it_to(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.core import routing
+    from werkzeug.routing import Rule
+
+    moto_adaptations.install()
+    model = routing.get_service_model("lambda")
+    adapted = routing.RestRouter(model)
+    rules = list(adapted._map.iter_rules())
+    assert all(rule._action_selector._selector is None for rule in rules)
+
+    by_adapted = routed(adapted)
+    chosen = [rule for rule in rules if rule._action_selector._selector is not None]
+    built = urls_built(adapted)
+    monkeypatch.setattr(routing, "ActionSelector", moto_adaptations._original_action_selector)
+    monkeypatch.setattr(routing.SmithyRule, "_initialize_candidates",
+                        staticmethod(moto_adaptations._original_initialize_candidates))
+    monkeypatch.setattr(routing.SmithyRule, "_compile_builder", Rule._compile_builder)
+    by_moto = routing.RestRouter(model)
+
+    assert by_adapted == routed(by_moto)
+    assert by_adapted[0] == ("GetFunction", {"FunctionName": "fn"})
+    assert [found[0] for found in by_adapted[-5:-1]] == [
+        "GetLayerVersionByArn", "ListLayers", "GetProvisionedConcurrencyConfig",
+        "ListProvisionedConcurrencyConfigs"]
+    assert by_adapted[-1] == "not found"
+    assert 0 < len(chosen) < len(ROUTED) < len(rules), "every rule chose before its first match"
+    assert built == urls_built(by_moto)
+    assert ("", "/2015-03-31/functions/fn/configuration?Qualifier=2") in built
+
+
 # ---------------------------------------- 9. task tokens with a heartbeat
 def test_an_answer_that_arrives_before_the_heartbeat_watch_starts_is_not_lost(
         cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch) -> None:
