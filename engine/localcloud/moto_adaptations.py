@@ -112,11 +112,6 @@ moto is pinned exactly (pyproject.toml) because these reach into its internals:
    from its input shape, and werkzeug compiled two URL builders per rule that moto never
    uses, for all of Lambda's 89 rules, in every new process. Now only the rules that requests
    match do that work. Requests are routed as before.
-26. The regions a service's backend serves are kept in the running cloud's cache folder, under
-   a hash of the service's name and botocore's version (its data files list the regions) and
-   `AWS_DATA_PATH`: moto lists them for every new service backend, through botocore's session,
-   which loads the service's whole model for its endpoint prefix, once per partition; a start
-   did that for eleven services, SSM and KMS among them, whose models nothing else reads.
 """
 
 from __future__ import annotations
@@ -206,7 +201,6 @@ from moto.core import loaders as moto_loaders
 from moto.core import responses as moto_responses
 from moto.core import routing as moto_routing
 from moto.core import utils as moto_utils
-from moto.core.base_backend import AccountSpecificBackend
 from moto.core.botocore_stubber import BotocoreStubber
 from moto.core.models import botocore_stubber
 from moto.core.request import (
@@ -487,33 +481,6 @@ def _decoded_data_file(
     if path is not None:
         _keep(path, pickled)
     return data, pickled
-
-
-_original_generate_regions = AccountSpecificBackend._generate_regions
-
-
-def _kept_regions(self: AccountSpecificBackend, service_name: str) -> list[str]:
-    """The regions moto lists for a service, read back from the cache folder when kept (26)."""
-    folder = state.cache_dir
-    if folder is None:
-        return list(_original_generate_regions(self, service_name))
-    recipe = "\0".join(
-        (service_name, botocore.__version__, os.environ.get("AWS_DATA_PATH", ""), sys.version)
-    )
-    path = folder / f"regions-{hashlib.sha256(recipe.encode()).hexdigest()}.pickle"
-    try:
-        return list(pickle.loads(path.read_bytes()))  # noqa: S301 - written below
-    except _NOT_KEPT:
-        pass
-    regions = list(_original_generate_regions(self, service_name))
-    _keep(path, pickle.dumps(regions))
-    return regions
-
-
-def _keep_region_lists() -> None:
-    if "get_available_regions" not in inspect.getsource(_original_generate_regions):
-        raise RuntimeError("moto changed: a backend no longer lists its regions through botocore")
-    AccountSpecificBackend._generate_regions = _kept_regions  # type: ignore[method-assign,assignment]
 
 
 def _decode_data_files_once() -> None:
@@ -1214,7 +1181,6 @@ def install() -> None:
     _copy_json_as_json()
     _parse_dynamodb_expressions_faster()
     _route_rest_requests_faster()
-    _keep_region_lists()
     _copy_nodes_faster()
     if kms_models.generate_private_key is not kms_utils.generate_private_key:
         raise RuntimeError("moto changed: a KMS key no longer makes its private key at creation")

@@ -1103,39 +1103,6 @@ def test_a_rest_request_routes_to_the_operation_moto_routes_it_to(
     assert ("", "/2015-03-31/functions/fn/configuration?Qualifier=2") in built
 
 
-# ---------------------------------------- 26. a service's regions kept in the cache folder
-def test_a_services_regions_are_listed_once_and_read_back_from_the_cache_folder(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from moto.core.base_backend import AccountSpecificBackend
-    from moto.ssm.models import SimpleSystemManagerBackend
-
-    def regions(service: str = "ssm") -> list[str]:
-        return list(AccountSpecificBackend(service, "123456789012", SimpleSystemManagerBackend,
-                                           use_boto3_regions=True, additional_regions=None).regions)
-
-    moto_adaptations.install()
-    assert AccountSpecificBackend._generate_regions is moto_adaptations._kept_regions
-    monkeypatch.setattr(moto_adaptations.state, "cache_dir", None)
-    by_moto = regions()
-    monkeypatch.setattr(moto_adaptations.state, "cache_dir", tmp_path)
-    listed = regions()
-    kept = list(tmp_path.glob("regions-*"))
-    real = moto_adaptations._original_generate_regions
-    monkeypatch.setattr(moto_adaptations, "_original_generate_regions",
-                        lambda *_: pytest.fail("listed again"))
-    read_back = regions()
-
-    assert read_back == listed == by_moto
-    assert {"us-east-1", "eu-west-1", "cn-north-1"} <= set(by_moto)
-    assert len(kept) == 1
-
-    monkeypatch.setattr(moto_adaptations, "_original_generate_regions", real)
-    assert regions("kms") != [] and len(list(tmp_path.glob("regions-*"))) == 2  # one a service
-    kept[0].write_bytes(b"not a pickle")  # a damaged entry is listed afresh and rewritten
-    assert regions() == by_moto
-    assert regions() == by_moto
-
-
 # ---------------------------------------- 9. task tokens with a heartbeat
 def test_an_answer_that_arrives_before_the_heartbeat_watch_starts_is_not_lost(
         cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch) -> None:
