@@ -2,12 +2,15 @@
 
 Run: .venv/bin/python benchmarks/local_cloud.py [--runs 5] [--sagas 100]  (--sagas 0: demo only)
 Prints medians over repeated runs, since this machine is noisy; nothing here is asserted.
+--root measures another checkout (its code, template and cache folder), --json prints the figures
+as one JSON object; benchmarks/compare_versions.py uses both to time two commits in turn.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -20,14 +23,21 @@ ENGINE_START_TARGET_SECONDS = 0.5
 SAGAS_PER_SECOND_TARGET = 40.0
 
 
+def code_paths(root: Path) -> list[str]:
+    """Where a checkout's packages live: the runtime, the engine and the tools."""
+    return [str(root / folder) for folder in ("src", "engine", "tooling")]
+
+
 def demo_wall_seconds(runs: int) -> tuple[list[float], list[float]]:
     """`order-saga demo` as a user runs it: a fresh process, engine start included; and the
     engine's start inside each run (its state folder's caches as the previous run left them)."""
     command = [sys.executable, "-m", "order_saga_tools.cli", "--root", str(ROOT), "demo", "--json"]
+    path = os.pathsep.join([*code_paths(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     times, starts = [], []
     for _ in range(runs):
         started = time.perf_counter()
-        result = subprocess.run(command, capture_output=True, text=True, check=True)
+        result = subprocess.run(command, capture_output=True, text=True, check=True,
+                                env={**os.environ, "PYTHONPATH": path})
         times.append(time.perf_counter() - started)
         demo = json.loads(result.stdout)
         starts.append(float(demo["engineStartSeconds"]))
@@ -77,13 +87,34 @@ def saga_latencies(sagas: int) -> tuple[list[float], float, float]:
 
 
 def main() -> None:
+    global ROOT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="demo runs (default 5)")
     parser.add_argument("--sagas", type=int, default=100, help="sagas per measure (default 100)")
+    parser.add_argument("--root", type=Path, default=ROOT,
+                        help="the checkout to measure (default: this one)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
+    ROOT = args.root.resolve()
+    if not (ROOT / "template.yaml").is_file():
+        raise SystemExit(f"--root {args.root}: no template.yaml there, so no checkout to measure")
+    sys.path[:0] = code_paths(ROOT)
 
     demo, starts = demo_wall_seconds(args.runs)
     median_demo, median_start = statistics.median(demo), statistics.median(starts)
+    figures: dict[str, float] = {"demoSeconds": median_demo, "engineStartSeconds": median_start}
+    if args.json:
+        if args.sagas > 0:
+            latencies, back_to_back, processor_per_saga = saga_latencies(args.sagas)
+            figures |= {
+                "sagaMilliseconds": statistics.median(latencies) * 1000,
+                "processorMillisecondsPerSaga": processor_per_saga * 1000,
+                "backToBackSagasPerSecond": back_to_back,
+            }
+        import localcloud  # the checkout whose code ran, for whoever compares versions
+
+        print(json.dumps({**figures, "checkout": str(Path(localcloud.__file__).parents[2])}))
+        return
     print(
         f"order-saga demo, wall time, fresh process: median {median_demo:.2f} s "
         f"over {args.runs} runs "
