@@ -99,7 +99,8 @@ moto is pinned exactly (pyproject.toml) because these reach into its internals:
 23. An update expression's tree, which moto's validator deep-copies at every UpdateItem, is
    copied node by node: each node's attributes go through `copy.deepcopy` with the same memo,
    as before, but the node itself is not rebuilt through deepcopy's generic reduce protocol
-   (twice as fast; the copy was a twenty-fifth of a saga's time).
+   (twice as fast; the copy was a twenty-fifth of a saga's time). Its list of children is
+   copied in place, item by item through the same memo, as deepcopy copies a list.
 24. botocore's data files (endpoints.json, each service's model) are decoded once per process
    and kept pickled: moto reads a service's model through a loader of its own, so the models
    the deployment uses were each decoded twice, a fifth of a start; and where the running
@@ -597,6 +598,7 @@ JSON_COPY_USERS = (
 _NOT_A_NODE, _NOT_HANDLED = -2, -1
 # (traverser class, value class) -> where moto's isinstance checks send such a value: the
 # position of its handler in the traverser's map, or one of the two above (adaptation 18).
+# Kept per class: every moto traverser's map is a literal, its keys the same for each instance.
 _node_routes: dict[tuple[type, type], int] = {}
 
 
