@@ -5,8 +5,9 @@ Run: .venv/bin/python benchmarks/compare_versions.py BASE [HEAD] [--rounds 3] [-
 
 BASE and HEAD are git commits (HEAD defaults to this checkout as it is, uncommitted changes
 included). Each commit is checked out in a temporary git worktree, removed at the end. Each
-round runs this checkout's benchmarks/local_cloud.py on one version, then on the other, so that
-both versions meet the same moments of a noisy machine. Both versions are measured the same
+round runs this checkout's benchmarks/local_cloud.py on one version, then on the other (base
+first in odd rounds, head first in even ones), so that both meet the same moments of a noisy
+machine. Both versions are measured the same
 way, with the same venv and script. Before the rounds, one untimed demo per version fills its
 state folder's caches. The summary gives each figure's median per version and the median of
 the paired ratios (head ÷ base), the figure to trust. Nothing here is asserted.
@@ -73,8 +74,10 @@ def rounds(
         print(f"{role}: {checkout} (warming its caches)", flush=True)
         measure(checkout, ["--runs", "1", "--sagas", "0"])
     results: dict[str, list[Figures]] = {role: [] for role in checkouts}
+    order = list(checkouts.items())
     for round_number in range(1, count + 1):
-        for role, checkout in checkouts.items():
+        # A B, then B A: neither version always meets the moment that follows the other.
+        for role, checkout in order if round_number % 2 else order[::-1]:
             figures = measure(checkout, arguments)
             results[role].append(figures)
             shown = ", ".join(f"{name} {value:.3f}" for name, value in figures.items())
