@@ -7,17 +7,16 @@ BASE and HEAD are git commits (HEAD defaults to this checkout as it is, uncommit
 included). Each commit is checked out in a temporary git worktree, removed at the end. Each
 round runs this checkout's benchmarks/local_cloud.py on one version, then on the other (base
 first in odd rounds, head first in even ones), so that both meet the same moments of a noisy
-machine. Both versions are measured the same
-way, with the same venv and script. Before the rounds, one untimed demo per version fills its
-state folder's caches. The summary gives each figure's median per version and the median of
-the paired ratios (head ÷ base), the figure to trust. Nothing here is asserted.
+machine. Both are measured the same way, with the same venv and script. Before the rounds,
+one untimed demo per version fills its state folder's caches. The summary gives each figure's
+median per version and the median of the paired ratios (head ÷ base), the figure to trust.
+Nothing here is asserted.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -46,7 +45,7 @@ def git(*arguments: str) -> str:
 def measure(checkout: Path, arguments: list[str]) -> dict[str, float]:
     """One run of local_cloud.py on a checkout, its own code first on the import path."""
     command = [sys.executable, str(LOCAL_CLOUD), "--root", str(checkout), "--json", *arguments]
-    done = subprocess.run(command, capture_output=True, text=True, env=os.environ.copy())
+    done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-5:])
         raise SystemExit(f"local_cloud.py failed on {checkout}:\n{tail}")

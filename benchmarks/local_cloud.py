@@ -28,11 +28,11 @@ def code_paths(root: Path) -> list[str]:
     return [str(root / folder) for folder in ("src", "engine", "tooling")]
 
 
-def demo_wall_seconds(runs: int) -> tuple[list[float], list[float]]:
+def demo_wall_seconds(root: Path, runs: int) -> tuple[list[float], list[float]]:
     """`order-saga demo` as a user runs it: a fresh process, engine start included; and the
     engine's start inside each run (its state folder's caches as the previous run left them)."""
-    command = [sys.executable, "-m", "order_saga_tools.cli", "--root", str(ROOT), "demo", "--json"]
-    path = os.pathsep.join([*code_paths(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    command = [sys.executable, "-m", "order_saga_tools.cli", "--root", str(root), "demo", "--json"]
+    path = os.pathsep.join([*code_paths(root), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     times, starts = [], []
     for _ in range(runs):
         started = time.perf_counter()
@@ -47,7 +47,7 @@ def demo_wall_seconds(runs: int) -> tuple[list[float], list[float]]:
     return times, starts
 
 
-def saga_latencies(sagas: int) -> tuple[list[float], float, float]:
+def saga_latencies(root: Path, sagas: int) -> tuple[list[float], float, float]:
     """Sagas one after another, API call to terminal status, and the processor time each took
     (every thread of the process); and the same count back to back."""
     from order_saga_tools.demo import post_order
@@ -60,7 +60,7 @@ def saga_latencies(sagas: int) -> tuple[list[float], float, float]:
             "lines": [{"sku": "SKU-BENCH", "quantity": 1, "unitPrice": "1.00"}],
         }
     )
-    with SagaCloud(ROOT, clock_scale=0.01) as cloud:
+    with SagaCloud(root, clock_scale=0.01) as cloud:
         seed(cloud, {"SKU-BENCH": 10 * sagas + 10}, {"CUST-BENCH": 1000 * sagas + 1000}, "EUR")
 
         def place() -> str:
@@ -87,7 +87,6 @@ def saga_latencies(sagas: int) -> tuple[list[float], float, float]:
 
 
 def main() -> None:
-    global ROOT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="demo runs (default 5)")
     parser.add_argument("--sagas", type=int, default=100, help="sagas per measure (default 100)")
@@ -95,17 +94,17 @@ def main() -> None:
                         help="the checkout to measure (default: this one)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
-    ROOT = args.root.resolve()
-    if not (ROOT / "template.yaml").is_file():
+    root = args.root.resolve()
+    if not (root / "template.yaml").is_file():
         raise SystemExit(f"--root {args.root}: no template.yaml there, so no checkout to measure")
-    sys.path[:0] = code_paths(ROOT)
+    sys.path[:0] = code_paths(root)
 
-    demo, starts = demo_wall_seconds(args.runs)
+    demo, starts = demo_wall_seconds(root, args.runs)
     median_demo, median_start = statistics.median(demo), statistics.median(starts)
     figures: dict[str, float] = {"demoSeconds": median_demo, "engineStartSeconds": median_start}
     if args.json:
         if args.sagas > 0:
-            latencies, back_to_back, processor_per_saga = saga_latencies(args.sagas)
+            latencies, back_to_back, processor_per_saga = saga_latencies(root, args.sagas)
             figures |= {
                 "sagaMilliseconds": statistics.median(latencies) * 1000,
                 "processorMillisecondsPerSaga": processor_per_saga * 1000,
@@ -129,7 +128,7 @@ def main() -> None:
     )
     if args.sagas <= 0:
         return
-    latencies, back_to_back, processor_per_saga = saga_latencies(args.sagas)
+    latencies, back_to_back, processor_per_saga = saga_latencies(root, args.sagas)
     median_latency = statistics.median(latencies)
     per_second = 1.0 / median_latency
     print(
