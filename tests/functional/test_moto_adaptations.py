@@ -1103,6 +1103,52 @@ def test_a_rest_request_routes_to_the_operation_moto_routes_it_to(
     assert ("", "/2015-03-31/functions/fn/configuration?Qualifier=2") in built
 
 
+# ---------------------------------------- 26. a queue's counts
+def test_a_queues_counts_and_visible_messages_are_motos_with_one_clock_reading_each(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sqs import models as sqs_models
+
+    moto_adaptations.install()
+    backend = sqs_models.sqs_backends[DEFAULT_ACCOUNT_ID]["eu-west-3"]
+    name = f"counts-{uuid.uuid4().hex[:8]}"
+    queue = backend.create_queue(name)
+    for n in range(5):
+        backend.send_message(name, f"now {n}")
+    for n in range(2):
+        backend.send_message(name, f"delayed {n}", delay_seconds=60)
+    in_flight = backend.receive_message(name, 2, 0, visibility_timeout=60)
+    seen_again = backend.receive_message(name, 1, 0, visibility_timeout=0)
+    time.sleep(0.01)  # its visibility timeout (none) has passed: it is visible again
+
+    readings = [0]
+    clock = sqs_models.unix_time_millis
+
+    def counted_clock(*args: Any) -> float:
+        readings[0] += 1
+        return clock(*args)
+
+    monkeypatch.setattr(sqs_models, "unix_time_millis", counted_clock)
+    adapted = {name: getattr(queue, name) for name in moto_adaptations.QUEUE_COUNTS}
+    attributes = queue.attributes
+    adapted_readings, readings[0] = readings[0], 0
+    for count_name, count in moto_adaptations._original_queue_counts.items():
+        monkeypatch.setattr(sqs_models.Queue, count_name, count)
+    by_moto = {name: getattr(queue, name) for name in moto_adaptations.QUEUE_COUNTS}
+
+    assert adapted == by_moto
+    assert attributes == queue.attributes
+    assert [m.body for m in adapted["messages"]] == ["now 2", "now 3", "now 4"]
+    assert {m.body for m in in_flight} == {"now 0", "now 1"}
+    assert [m.body for m in seen_again] == ["now 2"]
+    assert (adapted["approximate_number_of_messages"],
+            adapted["approximate_number_of_messages_not_visible"],
+            adapted["approximate_number_of_messages_delayed"]) == (3, 2, 2)
+    assert attributes["ApproximateNumberOfMessages"] == 3
+    assert adapted_readings == 7, "a clock reading per list and per count, none per message"
+    assert readings[0] > 7 * len(queue._messages) // 2, "moto reads the clock per message"
+
+
 # ---------------------------------------- 9. task tokens with a heartbeat
 def test_an_answer_that_arrives_before_the_heartbeat_watch_starts_is_not_lost(
         cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch) -> None:
