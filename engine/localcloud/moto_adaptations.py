@@ -116,9 +116,10 @@ moto is pinned exactly (pyproject.toml) because these reach into its internals:
 26. A queue's visible messages and its three message counts read the clock once per list or
    count, not twice per message: every SendMessage reads the queue's attributes (for one of
    them, ContentBasedDeduplication), which counts the messages three times over, and every
-   ReceiveMessage lists the visible ones, so each cost grew with the backlog (7 ms a send
-   behind 500 messages, most of it reading the clock). A message is visible, delayed or in
-   flight by the same comparisons with its times as before.
+   ReceiveMessage lists the visible ones, so each grew with the backlog: a send behind 200
+   waiting messages took 19 to 23 ms here, most of it reading the clock, and takes what a send
+   to an empty queue takes now (1.7 to 3.4 ms). A message is visible, delayed or in flight by
+   the same comparisons with its times as before.
 """
 
 from __future__ import annotations
