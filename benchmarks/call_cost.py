@@ -9,8 +9,8 @@ botocore's parsing of the answer; the backend's method is the part that reads an
 service's state. Each operation is timed both ways in turn, round after round, on a table and
 a queue of the benchmark's own in the project's template's local cloud: a send to the queue
 when it is empty, and behind a backlog of waiting messages. Then it counts the boto3 calls that
-whole sagas make (the handlers' and the ASL interpreter's). Prints medians of the per-call
-times; nothing here is asserted.
+whole sagas make (the handlers' and the ASL interpreter's), and the part of a saga's processor
+time spent inside them. Prints medians of the per-call times; nothing here is asserted.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import argparse
 import json
 import statistics
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -95,8 +96,10 @@ def operations(
     }
 
 
-def calls_per_saga(cloud: Any, sagas: int) -> Counter[str]:
-    """The boto3 calls, by operation, that whole sagas make (every thread of the process)."""
+def calls_per_saga(cloud: Any, sagas: int) -> tuple[Counter[str], list[float], float, float]:
+    """The boto3 calls, by operation, that whole sagas make (every thread of the process); each
+    saga's wall time; the processor time per saga, all threads, and the part of it spent inside
+    those calls (outermost calls only, the backend's work included)."""
     import botocore.client
 
     from order_saga_tools.demo import post_order
@@ -111,21 +114,37 @@ def calls_per_saga(cloud: Any, sagas: int) -> Counter[str]:
         if cloud.wait_for_saga(order_id, 30, with_path=False).status != "CONFIRMED":
             raise SystemExit("a saga of the count did not confirm")
 
-    saga()  # warm: cold starts make calls of their own
+    for _ in range(3):  # warm: cold starts make calls of their own
+        saga()
     counted: Counter[str] = Counter()
+    inside = [0.0]
+    lock, thread = threading.Lock(), threading.local()
     original = botocore.client.BaseClient._make_api_call
 
     def counting(client: Any, operation: str, params: Any) -> Any:
         counted[f"{client.meta.service_model.service_id} {operation}"] += 1
-        return original(client, operation, params)
+        if getattr(thread, "calling", False):
+            return original(client, operation, params)
+        thread.calling, started = True, time.thread_time()
+        try:
+            return original(client, operation, params)
+        finally:
+            thread.calling = False
+            with lock:
+                inside[0] += time.thread_time() - started
 
+    latencies = []
     botocore.client.BaseClient._make_api_call = counting  # type: ignore[method-assign]
+    processor_started = time.process_time()
     try:
         for _ in range(sagas):
+            started = time.perf_counter()
             saga()
+            latencies.append(time.perf_counter() - started)
     finally:
         botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
-    return counted
+    processor = (time.process_time() - processor_started) / sagas
+    return counted, latencies, processor, inside[0] / sagas
 
 
 def main() -> None:
@@ -149,7 +168,7 @@ def main() -> None:
             for name, (through_boto3, backend) in timed.items():
                 figures[name][0].append(per_call_seconds(through_boto3, args.calls))
                 figures[name][1].append(per_call_seconds(backend, args.calls))
-        counted = calls_per_saga(cloud, args.sagas)
+        counted, latencies, processor, in_calls = calls_per_saga(cloud, args.sagas)
     print(f"one call, median over {args.rounds} timings of {args.calls} calls each:")
     for name, (whole, backend) in figures.items():
         whole_us, backend_us = statistics.median(whole) * 1e6, statistics.median(backend) * 1e6
@@ -158,9 +177,16 @@ def main() -> None:
             f"{backend_us:5.0f} us; the rest {1 - backend_us / whole_us:.0%}"
         )
     total = sum(counted.values())
-    print(f"boto3 calls per saga, over {args.sagas} sagas: {total / args.sagas:.1f}")
+    print(f"boto3 calls per saga, over {args.sagas} sagas one after another: "
+          f"{total / args.sagas:.1f}")
     for operation, count in counted.most_common():
         print(f"  {count / args.sagas:5.1f}  {operation}")
+    print(
+        f"a saga: median {statistics.median(latencies) * 1000:.1f} ms, API call to terminal "
+        f"status; processor time, every thread: {processor * 1000:.1f} ms, of which inside its "
+        f"boto3 calls (the backends' work included) {in_calls * 1000:.1f} ms "
+        f"({in_calls / processor:.0%}), and outside them {(processor - in_calls) * 1000:.1f} ms"
+    )
 
 
 if __name__ == "__main__":
