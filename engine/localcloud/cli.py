@@ -18,13 +18,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from localcloud.cloud import LocalCloud
 from localcloud.template import TemplateError
 
+if TYPE_CHECKING:  # the cloud (moto, boto3) is imported by the commands that build one
+    from localcloud.cloud import LocalCloud
+
 DEFAULT_AWS_PORT = 4566
-CloudFactory = Callable[..., LocalCloud]
+CloudFactory = Callable[..., "LocalCloud"]
 
 
 class UsageError(Exception):
@@ -141,10 +143,15 @@ def apply_env_vars(path: str | None, cloud: LocalCloud, function: str) -> None:
     spec.environment.update({k: str(v) for k, v in wanted.items() if k in spec.environment})
 
 
-def build_cloud(args: argparse.Namespace, factory: CloudFactory) -> LocalCloud:
-    """The cloud the command line asks for, not started yet."""
+def build_cloud(args: argparse.Namespace, factory: CloudFactory | None) -> LocalCloud:
+    """The cloud the command line asks for (the engine's own when no factory is given), not
+    started yet."""
     if getattr(args, "clock_scale", 1.0) <= 0:
         raise UsageError("--clock-scale must be more than 0 (1.0 is real time)")
+    if factory is None:
+        from localcloud.cloud import LocalCloud
+
+        factory = LocalCloud
     return factory(
         root=args.root,
         template=getattr(args, "template", "template.yaml"),
@@ -165,7 +172,7 @@ def _show_function_logs(cloud: LocalCloud) -> None:
 
 
 # ------------------------------------------------------------------ commands
-def invoke(args: argparse.Namespace, factory: CloudFactory = LocalCloud) -> int:
+def invoke(args: argparse.Namespace, factory: CloudFactory | None = None) -> int:
     """One function with an event file: its log on stderr, its result alone on stdout."""
     event = read_event(args.event)
     with build_cloud(args, factory) as cloud:
@@ -208,7 +215,7 @@ def executions(cloud: LocalCloud) -> dict[str, str]:
     return found
 
 
-def send_event(args: argparse.Namespace, factory: CloudFactory = LocalCloud) -> int:
+def send_event(args: argparse.Namespace, factory: CloudFactory | None = None) -> int:
     """Put an event on a bus; print the executions it started, once they have ended."""
     entry = event_entry(args.event, read_event(args.event))
     with build_cloud(args, factory) as cloud:
@@ -259,7 +266,7 @@ def _listening(what: str, port: int, start: Callable[[], Any]) -> Any:
 
 def start(
     args: argparse.Namespace,
-    factory: CloudFactory = LocalCloud,
+    factory: CloudFactory | None = None,
     extras: StartExtras | None = None,
 ) -> int:
     """Serve the template's HTTP and REST APIs and an AWS endpoint until interrupted."""

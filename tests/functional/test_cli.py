@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -158,8 +160,10 @@ def test_the_demo_shows_balances_with_the_decimals_of_their_currency(
             "cannot read event file",
         ),
         (["local", "invoke", "GetOrderFunction", "-e", "template.yaml"], "is not valid JSON"),
+        (["drill", "--only", "no-such-cell"], "no cell matches 'no-such-cell'"),
+        (["drill", "--only", "reserve ["], "--only 'reserve [' is not a regular expression"),
     ],
-    ids=["unknown function", "missing file", "not JSON"],
+    ids=["unknown function", "missing file", "not JSON", "no drill cell", "drill pattern"],
 )
 def test_bad_cli_input_gets_one_line_naming_the_problem_and_exit_2(
     arguments: list[str], message: str, capsys: pytest.CaptureFixture[str]
@@ -168,6 +172,21 @@ def test_bad_cli_input_gets_one_line_naming_the_problem_and_exit_2(
     err = capsys.readouterr().err.strip()
     assert status == 2
     assert len(err.splitlines()) == 1 and message in err and "Traceback" not in err
+
+
+def test_a_token_is_minted_without_loading_the_local_cloud() -> None:
+    """`TOKEN=$(order-saga local token CUST-ALICE)` needs the signing key, not moto or boto3's
+    clients: a second, not three, before the next command can use it."""
+    check = (
+        "import sys; from order_saga_tools.cli import main; "
+        "status = main(['--root', sys.argv[1], 'local', 'token', 'CUST-ALICE']); "
+        "print(status, *(name in sys.modules for name in ('moto', 'localcloud.cloud')))"
+    )
+    printed = subprocess.run([sys.executable, "-c", check, str(ROOT)], capture_output=True,
+                             text=True, check=True).stdout.splitlines()
+
+    assert len(printed) == 2 and printed[0].count(".") == 2, printed  # the JWT, then the check
+    assert printed[1] == "0 False False"
 
 
 def test_a_template_the_emulator_cannot_deploy_is_one_line_and_exit_2(

@@ -182,15 +182,18 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def _drill(args: argparse.Namespace) -> int:
+    from order_saga_tools.drills import ScenarioError
     from order_saga_tools.drills import main as run_drills
 
-    return run_drills(args.root, args.only, args.json)
+    try:
+        return run_drills(args.root, args.only, args.json)
+    except ScenarioError as exc:  # a malformed scenarios file: bad input, as on the command line
+        raise UsageError(str(exc)) from exc
 
 
 def main(argv: list[str] | None = None) -> int:
     from localcloud.stack import StackUnreachableError
     from localcloud.template import TemplateError
-    from order_saga_tools.drills import ScenarioError
     from order_saga_tools.ops_seed import SeedFileError
 
     args = _parser().parse_args(argv)
@@ -208,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.local_command == "token":
             return _token(args)
         return _start(args)
-    except (UsageError, TemplateError, ScenarioError, StackUnreachableError, SeedFileError) as exc:
+    except (UsageError, TemplateError, StackUnreachableError, SeedFileError) as exc:
         print(f"order-saga: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -500,7 +500,10 @@ def run(
     """Run the matching cells on one local cloud; the reports and the wall time."""
     cells = load_cells(root / SCENARIOS)
     if only:
-        pattern = re.compile(only, re.IGNORECASE)
+        try:
+            pattern = re.compile(only, re.IGNORECASE)
+        except re.error as exc:
+            raise ScenarioError(f"--only {only!r} is not a regular expression: {exc}") from exc
         cells = [cell for cell in cells if pattern.search(cell.name)]
         if not cells:
             raise ScenarioError(f"no cell matches {only!r}")
