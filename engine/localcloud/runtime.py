@@ -20,6 +20,17 @@ from localcloud.coderoots import CodeRoots
 from localcloud.deploy import ACCOUNT_ID, FunctionSpec
 
 
+def _restore_environment(saved: dict[str, str]) -> None:
+    """Put the process environment back as `saved` was, key by key: other threads (the ASL
+    interpreter making a client, a poller, the API) read it meanwhile, and an environment
+    emptied and refilled would have no region and no credentials for a moment."""
+    for key in [key for key in os.environ if key not in saved]:
+        os.environ.pop(key, None)
+    for key, value in saved.items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value
+
+
 class HandlerError(Exception):
     """A handler raised: Lambda reports it as a function error."""
 
@@ -165,8 +176,7 @@ class LambdaRuntime:
                 ) from exc
             finally:
                 sys.stdout = saved_stdout
-                os.environ.clear()
-                os.environ.update(saved)
+                _restore_environment(saved)
             handler = getattr(module, attribute, None)
             if handler is None:
                 raise HandlerError(
