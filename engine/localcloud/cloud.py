@@ -18,7 +18,7 @@ from botocore.config import Config
 from localcloud import moto_adaptations, sns
 from localcloud.deploy import ACCOUNT_ID, Deployer, Deployment
 from localcloud.pollers import Mapping, QueuePoller
-from localcloud.runtime import HandlerError, LambdaRuntime
+from localcloud.runtime import HandlerError, LambdaRuntime, restore_environment
 from localcloud.schedules import Scheduler, fire
 from localcloud.template import TemplateError, load_template, translate
 
@@ -159,8 +159,7 @@ class LocalCloud:
             self._mock.stop()
             self._mock = None
         if self._saved_environ:
-            os.environ.clear()
-            os.environ.update(self._saved_environ)
+            restore_environment(self._saved_environ)  # threads that outlive the cloud read it
             self._saved_environ = {}
         self._clients = {}
 

@@ -20,7 +20,7 @@ from localcloud.coderoots import CodeRoots
 from localcloud.deploy import ACCOUNT_ID, FunctionSpec
 
 
-def _restore_environment(saved: dict[str, str]) -> None:
+def restore_environment(saved: dict[str, str]) -> None:
     """Put the process environment back as `saved` was, key by key: other threads (the ASL
     interpreter making a client, a poller, the API) read it meanwhile, and an environment
     emptied and refilled would have no region and no credentials for a moment."""
@@ -176,7 +176,7 @@ class LambdaRuntime:
                 ) from exc
             finally:
                 sys.stdout = saved_stdout
-                _restore_environment(saved)
+                restore_environment(saved)
             handler = getattr(module, attribute, None)
             if handler is None:
                 raise HandlerError(
