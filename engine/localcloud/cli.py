@@ -169,6 +169,13 @@ def print_startup_lines(cloud: LocalCloud) -> None:
 def _show_function_logs(cloud: LocalCloud) -> None:
     if cloud.runtime is not None:
         cloud.runtime.logs.echo = sys.stderr
+    cloud.on_delivery_failure = _print_delivery_failure
+
+
+def _print_delivery_failure(failure: dict[str, Any]) -> None:
+    source = f"rule {failure['rule']}" if "rule" in failure else f"topic {failure.get('topic')}"
+    print(f"delivery failed: {source} -> {failure['target']}: {failure['error']}",
+          file=sys.stderr, flush=True)
 
 
 # ------------------------------------------------------------------ commands
@@ -234,13 +241,13 @@ def send_event(args: argparse.Namespace, factory: CloudFactory | None = None) ->
             print(json.dumps(answer["Entries"]), file=sys.stderr)
             return 1
         deadline = time.monotonic() + 30
-        started: dict[str, str] = {}
-        # Rule targets are delivered on their own threads: wait for what the event started.
-        while time.monotonic() < deadline:
-            started = {a: s for a, s in executions(cloud).items() if a not in before}
-            if started and "RUNNING" not in started.values():
-                break
+        # Rule targets are delivered on their own threads: wait for them, then for the
+        # executions they started (none, when no rule matched or a delivery failed).
+        cloud.wait_for_deliveries(30)
+        started = {a: s for a, s in executions(cloud).items() if a not in before}
+        while "RUNNING" in started.values() and time.monotonic() < deadline:
             time.sleep(0.05)
+            started = {a: s for a, s in executions(cloud).items() if a not in before}
         result = [
             {"executionArn": arn, "status": status, "path": list(cloud.execution_path(arn))}
             for arn, status in started.items()

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -71,6 +72,9 @@ class LocalCloud:
         self.fire_schedules = fire_schedules
         self.scheduler: Scheduler | None = None
         self.delivery_failures: list[dict[str, Any]] = []
+        # Called with each failed delivery as it is recorded: the commands print it on stderr,
+        # since a delivery that fails leaves nothing else behind but its dead letter.
+        self.on_delivery_failure: Callable[[dict[str, Any]], None] | None = None
         # Called with each event before a rule delivers it to a target; raising fails the
         # delivery, which then goes to the target's dead-letter queue (faults, drills).
         self.delivery_guard: Callable[[dict[str, Any]], None] | None = None
@@ -295,6 +299,13 @@ class LocalCloud:
         """A delivery's thread, joined when the cloud stops."""
         self._deliveries = [t for t in self._deliveries if t.is_alive()] + [thread]
 
+    def wait_for_deliveries(self, timeout: float) -> None:
+        """Until every delivery started so far has been made or has failed (an execution it
+        started may still run)."""
+        deadline = time.monotonic() + timeout
+        for thread in list(self._deliveries):
+            thread.join(max(0.0, deadline - time.monotonic()))
+
     def _deliver(self, rule: Any, target: dict[str, Any], event: dict[str, Any]) -> None:
         payload = _target_input(target, event)
         arn = target["Arn"]
@@ -314,13 +325,19 @@ class LocalCloud:
         except Exception as exc:  # noqa: BLE001 - a failed delivery goes to the target's DLQ
             self._dead_letter(rule, target, payload, exc)
 
+    def record_delivery_failure(self, failure: dict[str, Any]) -> None:
+        """A rule's or a topic's delivery that failed: kept, and passed to `on_delivery_failure`."""
+        self.delivery_failures.append(failure)
+        if self.on_delivery_failure is not None:
+            self.on_delivery_failure(failure)
+
     def _dead_letter(self, rule: Any, target: dict[str, Any], payload: str, exc: Exception) -> None:
         failure = {
             "rule": rule.name,
             "target": target["Arn"],
             "error": f"{type(exc).__name__}: {exc}",
         }
-        self.delivery_failures.append(failure)
+        self.record_delivery_failure(failure)
         dlq_arn = (target.get("DeadLetterConfig") or {}).get("Arn")
         if not dlq_arn:
             return

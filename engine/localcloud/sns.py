@@ -66,7 +66,7 @@ def deliver(
         try:
             cloud.invoke(function, event)
         except (HandlerError, KeyError) as exc:
-            cloud.delivery_failures.append(
+            cloud.record_delivery_failure(
                 {"topic": subscription.topic_arn, "target": function, "error": str(exc)}
             )
 

@@ -16,7 +16,7 @@ import pytest
 
 from localcloud.cli import main
 
-from .conftest import SHOP, TEMPLATE
+from .conftest import SHOP, TEMPLATE, write_app
 
 EVENTS = SHOP / "events"
 
@@ -210,3 +210,43 @@ def test_a_message_sent_through_the_aws_endpoint_is_polled_by_the_worker(
         time.sleep(0.1)
 
     assert item["totalCents"] == {"N": "150"}
+
+
+def test_a_delivery_that_fails_is_named_on_stderr(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """An event whose rule's target fails leaves no execution and no answer to the sender:
+    without this line, only its dead letter would say what happened."""
+    template = write_app(tmp_path, """\
+        Bus:
+          Type: AWS::Events::EventBus
+          Properties:
+            Name: delivery-bus
+        FailingFunction:
+          Type: AWS::Serverless::Function
+          Properties:
+            CodeUri: src/
+            Handler: failing.handler
+            Runtime: python3.13
+            Events:
+              Stored:
+                Type: EventBridgeRule
+                Properties:
+                  EventBusName: !Ref Bus
+                  Pattern: {source: [tests.delivery]}
+        """, {"src/failing.py": "def handler(event, context):\n"
+                                 "    raise RuntimeError('no table to write to')\n"})
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"source": "tests.delivery", "detail-type": "Stored",
+                                 "detail": {"orderId": "o-1"}}))
+
+    status = main(["send-event", "-e", str(event), "--template", str(template),
+                   "--root", str(tmp_path)])
+
+    captured = capsys.readouterr()
+    err = captured.err.splitlines()
+    failed = [line for line in err if line.startswith("delivery failed: rule ")]
+    assert status == 0 and json.loads(captured.out) == {"started": []}
+    assert len(failed) == 1, err
+    assert "FailingFunction" in failed[0] and "RuntimeError" in failed[0], failed[0]
+    assert any("no table to write to" in line for line in err), err
