@@ -170,6 +170,13 @@ def _show_function_logs(cloud: LocalCloud) -> None:
     if cloud.runtime is not None:
         cloud.runtime.logs.echo = sys.stderr
     cloud.on_delivery_failure = _print_delivery_failure
+    cloud.on_execution_failure = _print_execution_failure
+
+
+def _print_execution_failure(failure: dict[str, Any]) -> None:
+    why = ": ".join(str(part) for part in (failure["error"], failure["cause"]) if part)
+    print(f"execution {failure['status']}: {failure['executionArn']}" + (f": {why}" if why else ""),
+          file=sys.stderr, flush=True)
 
 
 def _print_delivery_failure(failure: dict[str, Any]) -> None:

@@ -75,6 +75,9 @@ class LocalCloud:
         # Called with each failed delivery as it is recorded: the commands print it on stderr,
         # since a delivery that fails leaves nothing else behind but its dead letter.
         self.on_delivery_failure: Callable[[dict[str, Any]], None] | None = None
+        # Called with each execution that ends other than SUCCEEDED or ABORTED (its ARN, status,
+        # error and cause): in AWS a failed execution raises the ExecutionsFailed metric.
+        self.on_execution_failure: Callable[[dict[str, Any]], None] | None = None
         # Called with each event before a rule delivers it to a target; raising fails the
         # delivery, which then goes to the target's dead-letter queue (faults, drills).
         self.delivery_guard: Callable[[dict[str, Any]], None] | None = None
@@ -121,6 +124,7 @@ class LocalCloud:
         moto_adaptations.state.lambda_router = self._route_lambda
         moto_adaptations.state.target_deliverer = self._deliver_target
         moto_adaptations.state.sns_deliverer = functools.partial(sns.deliver, self)
+        moto_adaptations.state.execution_ended = self._execution_ended
         moto_adaptations.state.clock_scale = self.clock_scale
         moto_adaptations.state.cache_dir = self.state_dir / CACHE_DIR
         try:
@@ -155,6 +159,7 @@ class LocalCloud:
         moto_adaptations.state.lambda_router = None
         moto_adaptations.state.target_deliverer = None
         moto_adaptations.state.sns_deliverer = None
+        moto_adaptations.state.execution_ended = None
         moto_adaptations.state.clock_scale = 1.0
         moto_adaptations.state.cache_dir = None
         moto_adaptations.state.unsigned = False
@@ -324,6 +329,17 @@ class LocalCloud:
                 self.invoke(function, json.loads(payload))
         except Exception as exc:  # noqa: BLE001 - a failed delivery goes to the target's DLQ
             self._dead_letter(rule, target, payload, exc)
+
+    def _execution_ended(self, execution: Any) -> None:
+        status = getattr(execution.exec_status, "value", str(execution.exec_status))
+        if status in ("SUCCEEDED", "ABORTED") or self.on_execution_failure is None:
+            return
+        self.on_execution_failure({
+            "executionArn": execution.exec_arn,
+            "status": status,
+            "error": execution.error,
+            "cause": execution.cause,
+        })
 
     def record_delivery_failure(self, failure: dict[str, Any]) -> None:
         """A rule's or a topic's delivery that failed: kept, and passed to `on_delivery_failure`."""

@@ -25,7 +25,8 @@ moto is pinned exactly (pyproject.toml) because these reach into its internals:
    whole table per transaction, slower as tables grow, and its restore would erase
    writes made by other threads meanwhile).
 7. Waiting is event-driven: the end of every execution is announced, so the local cloud
-   checks a saga when one ends instead of polling.
+   checks a saga when one ends instead of polling; and the ended execution is passed to the
+   running cloud (its commands name a failed one on stderr).
 8. Requests to the emulator are not signed (SigV4 costs about 12% of each call here and
    moto ignores signatures): those of every boto3 session made while a cloud runs, the
    handlers' libraries' own sessions included (Powertools' idempotency layer makes one).
@@ -282,6 +283,7 @@ class _State:
     lambda_router: LambdaRouter | None = None
     target_deliverer: TargetDeliverer | None = None
     sns_deliverer: SnsDeliverer | None = None
+    execution_ended: Callable[[Any], None] | None = None  # with moto's Execution, once ended
     clock_scale: float = 1.0
     cache_dir: Path | None = None
     unsigned = False  # requests go unsigned (8)
@@ -1287,6 +1289,9 @@ def _terminated(self: BaseExecutionWorkerCommunication) -> None:
     with state.executions_ended:
         state.ended += 1
         state.executions_ended.notify_all()
+    ended = state.execution_ended
+    if ended is not None:
+        ended(self.execution)
 
 
 def executions_ended() -> int:

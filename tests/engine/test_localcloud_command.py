@@ -250,3 +250,54 @@ def test_a_delivery_that_fails_is_named_on_stderr(
     assert len(failed) == 1, err
     assert "FailingFunction" in failed[0] and "RuntimeError" in failed[0], failed[0]
     assert any("no table to write to" in line for line in err), err
+
+
+def test_an_execution_that_fails_is_named_on_stderr_with_its_error_and_cause(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """In AWS a failed execution raises ExecutionsFailed, for an alarm to reach a person; here
+    it is a line on stderr, and an execution that succeeds prints none."""
+    template = write_app(tmp_path, """\
+        Bus:
+          Type: AWS::Events::EventBus
+          Properties:
+            Name: outcome-bus
+        Outcome:
+          Type: AWS::Serverless::StateMachine
+          Properties:
+            Definition:
+              StartAt: Which
+              States:
+                Which:
+                  Type: Choice
+                  Choices:
+                    - {Variable: $.detail.ok, BooleanEquals: true, Next: Done}
+                  Default: Give up
+                Done: {Type: Succeed}
+                Give up: {Type: Fail, Error: NotClaimed, Cause: The order could not be claimed.}
+            Events:
+              Placed:
+                Type: EventBridgeRule
+                Properties:
+                  EventBusName: !Ref Bus
+                  Pattern: {source: [tests.outcome]}
+        """)
+    printed = {}
+    for ok in (True, False):
+        event = tmp_path / f"event-{ok}.json"
+        event.write_text(json.dumps({"source": "tests.outcome", "detail-type": "Placed",
+                                     "detail": {"ok": ok}}))
+        status = main(["send-event", "-e", str(event), "--template", str(template),
+                       "--root", str(tmp_path)])
+        captured = capsys.readouterr()
+        assert status == 0, captured.err
+        started = json.loads(captured.out)["started"]
+        printed[ok] = (started, [line for line in captured.err.splitlines()
+                                 if line.startswith("execution ")])
+
+    succeeded, quiet = printed[True]
+    failed, named = printed[False]
+    assert [s["status"] for s in succeeded] == ["SUCCEEDED"] and quiet == []
+    assert [s["status"] for s in failed] == ["FAILED"]
+    assert named == [f"execution FAILED: {failed[0]['executionArn']}: NotClaimed: "
+                     "The order could not be claimed."]
