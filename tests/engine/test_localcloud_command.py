@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 import time
 import urllib.error
 import urllib.request
@@ -212,16 +213,21 @@ def test_a_message_sent_through_the_aws_endpoint_is_polled_by_the_worker(
     assert item["totalCents"] == {"N": "150"}
 
 
+# A bus of the app's own, for `send-event` to put its event on (the resources follow it).
+BUS = """\
+Bus:
+  Type: AWS::Events::EventBus
+  Properties:
+    Name: tests-bus
+"""
+
+
 def test_a_delivery_that_fails_is_named_on_stderr(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """An event whose rule's target fails leaves no execution and no answer to the sender:
     without this line, only its dead letter would say what happened."""
-    template = write_app(tmp_path, """\
-        Bus:
-          Type: AWS::Events::EventBus
-          Properties:
-            Name: delivery-bus
+    template = write_app(tmp_path, BUS + textwrap.dedent("""\
         FailingFunction:
           Type: AWS::Serverless::Function
           Properties:
@@ -234,7 +240,7 @@ def test_a_delivery_that_fails_is_named_on_stderr(
                 Properties:
                   EventBusName: !Ref Bus
                   Pattern: {source: [tests.delivery]}
-        """, {"src/failing.py": "def handler(event, context):\n"
+        """), {"src/failing.py": "def handler(event, context):\n"
                                  "    raise RuntimeError('no table to write to')\n"})
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"source": "tests.delivery", "detail-type": "Stored",
@@ -257,11 +263,7 @@ def test_an_execution_that_fails_is_named_on_stderr_with_its_error_and_cause(
 ) -> None:
     """In AWS a failed execution raises ExecutionsFailed, for an alarm to reach a person; here
     it is a line on stderr, and an execution that succeeds prints none."""
-    template = write_app(tmp_path, """\
-        Bus:
-          Type: AWS::Events::EventBus
-          Properties:
-            Name: outcome-bus
+    template = write_app(tmp_path, BUS + textwrap.dedent("""\
         Outcome:
           Type: AWS::Serverless::StateMachine
           Properties:
@@ -281,7 +283,7 @@ def test_an_execution_that_fails_is_named_on_stderr_with_its_error_and_cause(
                 Properties:
                   EventBusName: !Ref Bus
                   Pattern: {source: [tests.outcome]}
-        """)
+        """))
     printed = {}
     for ok in (True, False):
         event = tmp_path / f"event-{ok}.json"
