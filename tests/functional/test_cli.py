@@ -278,7 +278,9 @@ def test_start_api_serves_a_saga_and_shows_each_functions_log_lines_named(tmp_pa
             with urllib.request.urlopen(read, timeout=5) as got:  # noqa: S310
                 status = json.loads(got.read())["status"]
             time.sleep(0.05)
-        assert status == "CONFIRMED"
+        # On failure, what the server said besides its GETs: a failed delivery or execution.
+        assert status == "CONFIRMED", [line for line in (tmp_path / "stderr.txt").read_text()
+                                       .splitlines() if not line.startswith("GET ")][-12:]
         # The order worker logs its line after it stores the status the GET just read, and
         # SIGTERM ends the process at once: wait for the line before ending it.
         while time.monotonic() < deadline and not any(
