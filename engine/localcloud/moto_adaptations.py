@@ -9,7 +9,10 @@ moto is pinned exactly (pyproject.toml) because these reach into its internals:
    when a message lands in that queue.
 4. Visibility timeouts, Retry intervals, TimeoutSeconds and HeartbeatSeconds run on a
    scaled clock, so drills take seconds (a scaled timeout is never under one real second,
-   the emulator's own latency, which is not scaled).
+   the emulator's own latency, which is not scaled). The TimeoutSeconds of a task that only
+   makes a call (no .waitForTaskToken, no .sync) is not scaled at all: such a task waits on
+   nothing but the emulator's own work, which on a loaded machine can pass one second for a
+   first call (a saga's Claim order then timed out and left its order PENDING).
 5. A state machine definition is parsed once, not once per execution (the parse costs
    about 60 ms; the parsed program keeps no execution state, which lives in each
    execution's Environment); a JSONPath is parsed once, not at every evaluation (each
@@ -252,12 +255,14 @@ from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.common.timeouts.heartbeat import Heartbeat
 from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import Timeout
+from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
     ResourceCondition,
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (  # noqa: E501
     StateTaskServiceCallback,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
 from moto.stepfunctions.parser.asl.eval.callback.callback import HeartbeatTimeoutError
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
@@ -444,9 +449,36 @@ def scaled_timeout(seconds: float) -> float:
     return max(seconds * state.clock_scale, min(seconds, MIN_SCALED_TIMEOUT_SECONDS))
 
 
+# Set on the thread evaluating a call-only task's own TimeoutSeconds (4).
+_timeout_unscaled = threading.local()
+
+
 def _scaled_timeout(self: Timeout, env: Any) -> None:
     _original_timeout_eval(self, env)
-    env.stack.append(scaled_timeout(env.stack.pop()))
+    if not getattr(_timeout_unscaled, "here", False):
+        env.stack.append(scaled_timeout(env.stack.pop()))
+
+
+_original_evaluate_with_timeout = ExecutionState._evaluate_with_timeout
+
+
+def _call_timeout_unscaled(self: ExecutionState, env: Any) -> None:
+    """A task whose resource makes a call and returns (a request-response integration, a
+    Lambda function) times out on the real clock: the call is the emulator's own work (4)."""
+    resource = getattr(self, "resource", None)
+    _timeout_unscaled.here = isinstance(self, StateTask) and (
+        getattr(resource, "condition", None) is None
+    )
+    try:
+        _original_evaluate_with_timeout(self, env)
+    finally:
+        _timeout_unscaled.here = False
+
+
+def _time_calls_on_the_real_clock() -> None:
+    if "self.timeout.eval(env=env)" not in inspect.getsource(_original_evaluate_with_timeout):
+        raise RuntimeError("moto changed: a state no longer evaluates its timeout first")
+    ExecutionState._evaluate_with_timeout = _call_timeout_unscaled  # type: ignore[method-assign]
 
 
 def _scaled_heartbeat(self: Heartbeat, env: Any) -> None:
@@ -1212,6 +1244,7 @@ def install() -> None:
     Queue.add_message = _add_message  # type: ignore[method-assign]
     Subscription.publish = _sns_publish  # type: ignore[method-assign]
     Timeout._eval_body = _scaled_timeout  # type: ignore[method-assign]
+    _time_calls_on_the_real_clock()
     Heartbeat._eval_body = _scaled_heartbeat  # type: ignore[method-assign]
     retrier_decl.time = _ScaledSleep(retrier_decl.time)  # type: ignore[assignment]
     ExecutionWorker._get_evaluation_entrypoint = _parsed_once  # type: ignore[method-assign]

@@ -342,6 +342,29 @@ def test_a_task_answered_a_fifth_of_a_real_second_after_it_started_does_not_time
     assert described["status"] == "SUCCEEDED", failures(history(cloud, execution))
 
 
+
+def test_a_task_that_only_makes_a_call_times_out_on_the_real_clock(
+        cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Claim order makes one DynamoDB call with TimeoutSeconds 10; scaled, that was the floor of
+    # one second, which a first call on a loaded machine can pass. Here the call takes 1.5 s.
+    machine = one_task_machine(cloud, {
+        "Resource": "arn:aws:states:::dynamodb:getItem",
+        "Parameters": {"TableName": cloud.ref("OrdersTable"),
+                       "Key": {"orderId": {"S": "no-such-order"}}},
+        "TimeoutSeconds": 10,
+    })
+    real_get_item = DynamoDBBackend.get_item
+
+    def slow_get_item(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+        time.sleep(1.5)
+        return real_get_item(self, *args, **kwargs)
+
+    monkeypatch.setattr(DynamoDBBackend, "get_item", slow_get_item)
+    execution = start(cloud, machine)
+
+    described = ended(cloud, execution, timeout=15)
+    assert described["status"] == "SUCCEEDED", failures(history(cloud, execution))
+
 # ---------------------------------------- 5. parsed once, clients reused
 def test_the_definition_and_its_json_paths_are_parsed_once_not_once_per_execution(
         cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch) -> None:
