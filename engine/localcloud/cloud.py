@@ -331,8 +331,10 @@ class LocalCloud:
             self._dead_letter(rule, target, payload, exc)
 
     def _execution_ended(self, execution: Any) -> None:
+        if self.on_execution_failure is None:
+            return
         status = getattr(execution.exec_status, "value", str(execution.exec_status))
-        if status in ("SUCCEEDED", "ABORTED") or self.on_execution_failure is None:
+        if status in ("SUCCEEDED", "ABORTED"):
             return
         self.on_execution_failure({
             "executionArn": execution.exec_arn,

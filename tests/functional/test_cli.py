@@ -222,8 +222,6 @@ def test_start_api_on_a_port_in_use_says_so_in_one_line(capsys: pytest.CaptureFi
 
 def test_start_api_serves_a_saga_and_shows_each_functions_log_lines_named(tmp_path: Path) -> None:
     import re
-    import subprocess
-    import sys
     import time
     import urllib.request
 
