@@ -31,17 +31,20 @@ REGION = "us-east-1"
 TABLE, QUEUE = "call-cost-bench", "call-cost-bench"
 
 
-def per_call_seconds(call: Callable[[], Any], calls: int) -> float:
+def per_call_seconds(call: Callable[[], Any], calls: int, prepare: Callable[[], None]) -> float:
+    prepare()  # not timed: a backlog is filled before the clock starts
     started = time.perf_counter()
     for _ in range(calls):
         call()
     return (time.perf_counter() - started) / calls
 
 
-def operations(
-    clients: dict[str, Any], backlog: int
-) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
-    """Each operation as (through boto3, the backend's method alone), with the same arguments."""
+Timed = tuple[Callable[[], Any], Callable[[], Any], Callable[[], None]]
+
+
+def operations(clients: dict[str, Any], backlog: int) -> dict[str, Timed]:
+    """Each operation as (through boto3, the backend's method alone, with the same arguments;
+    what to do before each timing)."""
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
     from moto.sqs.models import sqs_backends
@@ -69,30 +72,30 @@ def operations(
         queue_backend.send_message(QUEUE, body)
         queue._messages.pop()
 
-    def waiting(messages: int) -> Callable[[Callable[[], None]], Callable[[], None]]:
-        def timed_behind(send: Callable[[], None]) -> Callable[[], None]:
-            def behind() -> None:
-                while len(queue._messages) < messages:
-                    queue_backend.send_message(QUEUE, body)
-                del queue._messages[messages:]
-                send()
-            return behind
-        return timed_behind
+    def waiting(messages: int) -> Callable[[], None]:
+        def fill() -> None:
+            while len(queue._messages) < messages:
+                queue_backend.send_message(QUEUE, body)
+            del queue._messages[messages:]
+        return fill
 
-    empty, behind_backlog = waiting(0), waiting(backlog)
+    def nothing() -> None:
+        pass
+
     return {
         "DynamoDB PutItem": (
             lambda: dynamodb.put_item(TableName=TABLE, Item=item),
             lambda: table_backend.put_item(TABLE, item),
+            nothing,
         ),
         "DynamoDB GetItem": (
             lambda: dynamodb.get_item(TableName=TABLE, Key=key),
             lambda: table_backend.get_item(TABLE, key),
+            nothing,
         ),
-        "SQS SendMessage": (empty(send_through_boto3), empty(send_to_backend)),
-        f"SQS SendMessage, {backlog} waiting": (
-            behind_backlog(send_through_boto3), behind_backlog(send_to_backend),
-        ),
+        "SQS SendMessage": (send_through_boto3, send_to_backend, waiting(0)),
+        f"SQS SendMessage, {backlog} waiting": (send_through_boto3, send_to_backend,
+                                                waiting(backlog)),
     }
 
 
@@ -165,9 +168,9 @@ def main() -> None:
         timed = operations(clients, args.backlog)
         figures: dict[str, tuple[list[float], list[float]]] = {n: ([], []) for n in timed}
         for _ in range(args.rounds):
-            for name, (through_boto3, backend) in timed.items():
-                figures[name][0].append(per_call_seconds(through_boto3, args.calls))
-                figures[name][1].append(per_call_seconds(backend, args.calls))
+            for name, (through_boto3, backend, prepare) in timed.items():
+                figures[name][0].append(per_call_seconds(through_boto3, args.calls, prepare))
+                figures[name][1].append(per_call_seconds(backend, args.calls, prepare))
         counted, latencies, processor, in_calls = calls_per_saga(cloud, args.sagas)
     print(f"one call, median over {args.rounds} timings of {args.calls} calls each:")
     for name, (whole, backend) in figures.items():
