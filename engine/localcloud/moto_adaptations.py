@@ -125,6 +125,12 @@ moto is pinned exactly (pyproject.toml) because these reach into its internals:
    in a fast window), most of it reading the clock, and about the same now (0.68 ms). An empty
    queue reads no clock. A message is visible, delayed or in flight by the same comparisons
    with its times as before.
+27. A condition expression is parsed once per distinct text, names and values: moto parses it
+   twice per conditional write (the handler, then the backend), and the saga's writes repeat
+   the same few (`available >= :q` with the same quantity, the idempotency layer's with the
+   same instant in both parses). About two parses in three are saved in a saga. The tree is
+   built from the cache's own copy of the names and values and its operators keep no state,
+   so requests share it; an expression moto refuses is refused at every request.
 """
 
 from __future__ import annotations
@@ -138,6 +144,7 @@ import importlib.metadata
 import importlib.util
 import inspect
 import io
+import json
 import os
 import pickle
 import string
@@ -639,6 +646,7 @@ def _cached_client(region: str, service: str, state_credentials: Any = None) -> 
 _dynamodb_lock = threading.RLock()
 _original_transact = DynamoDBBackend.transact_write_items
 _original_lex = ConditionExpressionParser._lex_condition_expression
+_original_condition_parse = ConditionExpressionParser.parse
 _original_traverse = DepthFirstTraverser.traverse
 _original_find_clauses = Node.find_clauses
 
@@ -781,6 +789,35 @@ def _lex_once(self: ConditionExpressionParser) -> deque[Any]:
         )
         for nonterminal, text in _condition_tokens(self.condition_expression)
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_condition(
+    expression: str, names: str, values: str
+) -> tuple[Any, tuple[str, ...], tuple[str, ...]]:
+    """moto's tree for a condition expression with these names and values (given as JSON),
+    with the names and values it found (27). The parser reads its own copy of the names and
+    values, so the tree holds nothing of any request's. A refusal is raised, never kept."""
+    parser = ConditionExpressionParser(expression, json.loads(names), json.loads(values))
+    tree = _original_condition_parse(parser)
+    return tree, tuple(parser.expr_attr_names_found), tuple(parser.expr_attr_values_found)
+
+
+def _parse_condition_once(self: ConditionExpressionParser) -> Any:
+    """moto's parse of a condition expression, once per expression, names and values (27)."""
+    if type(self) is not ConditionExpressionParser or not isinstance(
+        self.condition_expression, str
+    ):
+        return _original_condition_parse(self)
+    try:  # in the parser's own key order: a value's first key is its type
+        names = json.dumps(self.expression_attribute_names)
+        values = json.dumps(self.expression_attribute_values)
+    except (TypeError, ValueError):
+        return _original_condition_parse(self)
+    tree, names_found, values_found = _parsed_condition(self.condition_expression, names, values)
+    self.expr_attr_names_found.extend(names_found)
+    self.expr_attr_values_found.extend(values_found)
+    return tree
 
 
 class _PrivateKeyWhenFirstUsed:
@@ -1240,6 +1277,9 @@ def _parse_dynamodb_expressions_faster() -> None:
         raise RuntimeError("moto changed: DynamoDB's search for clauses looks elsewhere")
     Node.find_clauses = _find_clauses  # type: ignore[method-assign]
     ConditionExpressionParser._lex_condition_expression = _lex_once  # type: ignore[method-assign]
+    if "self._make_op_condition(node)" not in inspect.getsource(_original_condition_parse):
+        raise RuntimeError("moto changed: a condition expression no longer parses as adapted")
+    ConditionExpressionParser.parse = _parse_condition_once  # type: ignore[method-assign]
 
 
 def install() -> None:

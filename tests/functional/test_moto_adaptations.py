@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -852,6 +853,99 @@ def test_a_condition_is_lexed_once_per_text_into_the_tokens_moto_lexes() -> None
     for _ in range(2):  # a text that does not lex is refused every time, as moto refuses it
         with pytest.raises(ValueError, match="Cannot parse condition starting at:! :v"):
             ConditionExpressionParser("pk ==! :v", None, None)._lex_condition_expression()
+
+
+# ---------------------------------------- 27. a condition parsed once per names and values
+def condition_tree(node: Any) -> Any:
+    """A parsed condition as plain data: each node's class and attributes, all the way down."""
+    if isinstance(node, list | tuple):
+        return [condition_tree(child) for child in node]
+    if isinstance(node, dict):
+        return {key: condition_tree(value) for key, value in node.items()}
+    if hasattr(node, "__dict__"):
+        return type(node).__name__, condition_tree(vars(node))
+    return node
+
+
+# A condition expression, its names and its values: what the saga's handlers send, and one
+# of each kind of node moto builds.
+CONDITIONS = {
+    "the idempotency layer's": (
+        "attribute_not_exists(#id) OR #expiry < :now OR (#status = :inprogress AND "
+        "attribute_exists(#in_progress_expiry) AND #in_progress_expiry < :now_in_millis)",
+        {"#id": "id", "#expiry": "expiration", "#status": "status",
+         "#in_progress_expiry": "in_progress_expiration"},
+        {":now": {"N": "1700000000"}, ":inprogress": {"S": "INPROGRESS"},
+         ":now_in_millis": {"N": "1700000000000"}}),
+    "a reservation's": ("available >= :q", None, {":q": {"N": "2"}}),
+    "every kind of node": (
+        "NOT (begins_with(#p.q[1], :s) AND size(l) BETWEEN :lo AND :hi) OR t IN (:s, :lo) "
+        "OR contains(tags, :s) AND attribute_type(#p, :m) AND n <> :lo AND l = :l",
+        {"#p": "p"},
+        {":s": {"S": "x"}, ":lo": {"N": "1"}, ":hi": {"N": "9"}, ":m": {"S": "M"},
+         ":l": {"L": [{"N": "1"}, {"N": "2"}]}}),
+}
+
+
+@pytest.mark.parametrize("case", CONDITIONS)
+def test_a_condition_parses_once_per_names_and_values_to_the_tree_moto_parses(
+        case: str) -> None:
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    moto_adaptations.install()
+    assert ConditionExpressionParser.parse is moto_adaptations._parse_condition_once
+    expression, names, values = CONDITIONS[case]
+    items = [None, Item(DynamoType({"S": "k"}), None, {
+        "id": {"S": "k"}, "expiration": {"N": "1"}, "status": {"S": "INPROGRESS"},
+        "available": {"N": "3"}, "n": {"N": "2"}, "t": {"S": "x"}, "tags": {"SS": ["x"]},
+        "l": {"L": [{"N": "1"}, {"N": "2"}]}, "p": {"M": {"q": {"L": [{"S": "a"}, {"S": "xy"}]}}}})]
+
+    def parsed(parse: Callable[[Any], Any], given: Any) -> tuple[Any, ...]:
+        parser = ConditionExpressionParser(expression, names, given)
+        tree = parse(parser)
+        return (condition_tree(tree), [tree.expr(item) for item in items],
+                parser.expr_attr_names_found, parser.expr_attr_values_found)
+
+    moto_adaptations._parsed_condition.cache_clear()
+    by_moto = parsed(moto_adaptations._original_condition_parse, values)
+    request_values = json.loads(json.dumps(values))  # a request's own values, changed after it
+    first = parsed(ConditionExpressionParser.parse, request_values)
+    for value in request_values.values():
+        for inside in value.values():  # a list or map the tree may hold
+            if isinstance(inside, list | dict):
+                inside.clear()
+    assert [parsed(ConditionExpressionParser.parse, values) for _ in range(3)] == [by_moto] * 3
+    assert first == by_moto
+    assert moto_adaptations._parsed_condition.cache_info().misses == 1
+
+    other = {name: {"N": "7"} if "N" in value else value if "L" in value else {"S": "xy"}
+             for name, value in values.items()}
+    assert parsed(ConditionExpressionParser.parse, other) == parsed(
+        moto_adaptations._original_condition_parse, other)
+    assert parsed(ConditionExpressionParser.parse, other) != by_moto
+
+
+REFUSED_CONDITIONS = {
+    "a value not given": ("n = :missing", None, {":v": {"N": "1"}}, KeyError),
+    "a name not given": ("#missing = :v", None, {":v": {"N": "1"}}, TypeError),
+    "redundant parentheses": ("((n = :v))", None, {":v": {"N": "1"}}, Exception),
+    "a reserved word": ("size = :v", None, {":v": {"N": "1"}}, Exception),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED_CONDITIONS)
+def test_a_condition_moto_refuses_is_refused_every_time_as_moto_refuses_it(case: str) -> None:
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    moto_adaptations.install()
+    expression, names, values, kind = REFUSED_CONDITIONS[case]
+    with pytest.raises(kind) as by_moto:
+        moto_adaptations._original_condition_parse(
+            ConditionExpressionParser(expression, names, values))
+    for _ in range(2):
+        with pytest.raises(type(by_moto.value), match=re.escape(str(by_moto.value))):
+            ConditionExpressionParser(expression, names, values).parse()
 
 
 # ---------------------------------------- 20. a KMS key's private key made at first use
