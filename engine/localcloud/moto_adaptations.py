@@ -131,6 +131,10 @@ moto is pinned exactly (pyproject.toml) because these reach into its internals:
    same instant in both parses). About two parses in three are saved in a saga. The tree is
    built from the cache's own copy of the names and values and its operators keep no state,
    so requests share it; an expression moto refuses is refused at every request.
+28. A request's URL-derived properties (werkzeug's `url`, `root_url`, `host`, `args` and the
+   like, which moto reads at every request and werkzeug works out from the same few strings
+   each time, quoting and decoding them) are computed once per URL, by werkzeug, and given to
+   each later request whose environ has the same URL parts; they are immutable.
 """
 
 from __future__ import annotations
@@ -1144,7 +1148,38 @@ def _from_primitives(
         if should_preserve_original_header_name(key)
     }
     request.environ.setdefault("CONTENT_LENGTH", "0")
+    _known_url_properties(request)
     return request
+
+
+# werkzeug's cached properties of a request that its URL alone decides (28), and the environ's
+# keys they are computed from (werkzeug's `scheme`, `host`, `root_path`, `path`, `query_string`
+# and `server` read nothing else); `args` is immutable, so requests can share it.
+_URL_PROPERTIES = ("url", "base_url", "root_url", "url_root", "host_url", "host", "full_path",
+                   "args")
+_URL_KEYS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME",
+             "PATH_INFO", "QUERY_STRING")
+_MOST_URLS_KEPT = 4096
+_url_properties: dict[tuple[Any, ...], tuple[tuple[str, Any], ...]] = {}
+
+
+def _known_url_properties(request: MotoRequest) -> None:
+    """Give a request the values werkzeug computed for an earlier request with the same URL
+    parts and class (28): moto reads several of them at every request, each worked out again
+    (quoting, IRI decoding, host checks, query parsing) from the same few strings."""
+    environ = request.environ
+    key = (type(request), *(environ.get(name) for name in _URL_KEYS))
+    known = _url_properties.get(key)
+    if known is None:
+        try:
+            known = tuple((name, getattr(request, name)) for name in _URL_PROPERTIES)
+        except Exception:  # noqa: BLE001 - werkzeug raises it again when the property is read
+            return
+        if len(_url_properties) >= _MOST_URLS_KEPT:  # S3 keys, say: each URL its own
+            _url_properties.clear()
+        _url_properties[key] = known
+    else:
+        request.__dict__.update(known)
 
 
 def _random_string(

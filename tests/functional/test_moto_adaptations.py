@@ -1031,6 +1031,43 @@ def test_a_request_reaches_moto_as_werkzeugs_builder_makes_it(
     assert built == ([name] if name in BY_THE_BUILDER else []), "went the wrong way"
 
 
+# ---------------------------------------- 28. a URL's properties computed once per URL
+URLS = {
+    "DynamoDB": ("https://dynamodb.us-east-1.amazonaws.com/", {}),
+    "a query": ("https://sqs.us-east-1.amazonaws.com/123456789012/q?Action=List&a=1&a=2&b=", {}),
+    "a port and a quoted path": ("http://localhost:4566/2015-03-31/functions/f%20g/invocations",
+                                 {}),
+    "a path beyond ASCII": ("https://s3.amazonaws.com/bucket/caf%C3%A9?x=%E2%82%AC", {}),
+    "its own Host header": ("https://dynamodb.us-east-1.amazonaws.com/",
+                            {"Host": "elsewhere.example:8443"}),
+}
+
+
+def url_properties(request: Any) -> dict[str, Any]:
+    return {name: getattr(request, name) for name in moto_adaptations._URL_PROPERTIES}
+
+
+def test_a_request_gets_the_url_properties_werkzeug_computes_for_it() -> None:
+    from moto.core.request import Request
+
+    moto_adaptations.install()
+    moto_adaptations._url_properties.clear()
+    for _ in range(2):  # the first request of each URL computes them, the second is given them
+        for url, headers in URLS.values():
+            by_werkzeug = url_properties(moto_adaptations._original_from_primitives(
+                Request, "POST", url, {"Content-Type": "application/json", **headers}, b"{}"))
+            request = Request.from_primitives(
+                "POST", url, {"Content-Type": "application/json", **headers}, b"{}")
+
+            assert url_properties(request) == by_werkzeug
+    given = Request.from_primitives("POST", URLS["a query"][0], {}, b"")
+    assert set(moto_adaptations._URL_PROPERTIES) <= set(vars(given)), "computed again"
+    assert len(moto_adaptations._url_properties) == len(URLS)
+    assert given.host == "sqs.us-east-1.amazonaws.com"
+    assert Request.from_primitives("POST", URLS["DynamoDB"][0], {"Host": "other:1"}, b"").host == (
+        "other:1")
+
+
 # ---------------------------------------- 22. random strings drawn at once, utcnow without import
 def test_random_strings_are_drawn_at_once_from_motos_seeded_random(
         monkeypatch: pytest.MonkeyPatch) -> None:
