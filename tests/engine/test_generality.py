@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from pathlib import Path
@@ -163,6 +164,23 @@ AlertsTopic:
     assert record["Sns"]["Subject"] == "alert"
     assert record["Sns"]["MessageAttributes"] == {"severity": {"Type": "String", "Value": "high"}}
     assert record["EventSubscriptionArn"].startswith(topic + ":")
+
+
+def test_what_the_start_made_is_left_out_of_full_collections_until_the_cloud_stops(
+        tmp_path: Path) -> None:
+    template = write_app(tmp_path, recorder(), {"code/recorder.py": RECORDER})
+
+    def collected(thing: object) -> bool:  # what the collector walks (frozen objects it skips)
+        return any(seen is thing for seen in gc.get_objects())
+
+    with LocalCloud(tmp_path, template.name) as cloud:
+        deployment = cloud.deployment
+        assert gc.get_freeze_count() > 0
+        assert not collected(deployment)
+        cloud.client("lambda").invoke(FunctionName=cloud.ref("RecorderFunction"), Payload=b"{}")
+
+    assert gc.get_freeze_count() == 0
+    assert collected(deployment)
 
 
 def test_schedules_can_be_turned_off_and_say_so(tmp_path: Path) -> None:
