@@ -65,6 +65,8 @@ STAND_INS = {
     ("/localcloud/moto_adaptations.py", "_lex_once"): BACKENDS,
     ("/localcloud/moto_adaptations.py", "_parse_condition_once"): BACKENDS,
     ("/localcloud/moto_adaptations.py", "_parsed_condition"): BACKENDS,
+    ("/localcloud/moto_adaptations.py", "_validate_structure_once"): BACKENDS,
+    ("/localcloud/moto_adaptations.py", "_validator_init"): BACKENDS,
     ("/localcloud/moto_adaptations.py", "_random_string"): BACKENDS,
     ("/localcloud/moto_adaptations.py", "_random_hex"): BACKENDS,
     ("/localcloud/moto_adaptations.py", "_receipt_handle"): BACKENDS,

@@ -135,6 +135,13 @@ moto is pinned exactly (pyproject.toml) because these reach into its internals:
    like, which moto reads at every request and werkzeug works out from the same few strings
    each time, quoting and decoding them) are computed once per URL, by werkzeug, and given to
    each later request whose environ has the same URL parts; they are immutable.
+29. An update expression's structural checks (one clause of each kind, no overlapping paths,
+   no key attribute updated) run once per text, names and table key attributes that passed
+   them: moto's validator walks the tree with each of its ten processors at every UpdateItem,
+   twice for a new item, and these three, first in its list, only read the tree (the text's),
+   the names and the key attributes, then raise or pass the tree on unchanged. A text they
+   refuse is checked, and refused, every time; the processors that read the values and the
+   item run at every request as before.
 """
 
 from __future__ import annotations
@@ -245,6 +252,12 @@ from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
     UpdateExpressionFunction,
 )
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+from moto.dynamodb.parsing.validators import (
+    ActionCountValidator,
+    OverlappingPathsValidator,
+    UpdateExpressionValidator,
+    UpdateHashRangeKeyValidator,
+)
 from moto.dynamodb.responses import DynamoHandler
 from moto.events.models import Rule
 from moto.kms import models as kms_models
@@ -983,7 +996,57 @@ _original_update_make = UpdateExpressionParser.make.__func__  # type: ignore[att
 
 @functools.lru_cache(maxsize=1024)
 def _parsed_update_expression(expression: str) -> Any:
-    return _original_update_make(UpdateExpressionParser, expression)
+    tree = _original_update_make(UpdateExpressionParser, expression)
+    if len(_update_texts) >= _MOST_TEXTS_KEPT:
+        _update_texts.clear()
+    _update_texts[id(tree)] = (tree, expression)  # the tree is held: its id stays its own
+    return tree
+
+
+# The validators that check an update expression's structure alone, first in moto's list:
+# what each reads is the tree (its text), the names, and the table's key attributes (29).
+_STRUCTURAL_VALIDATORS = (ActionCountValidator, OverlappingPathsValidator,
+                          UpdateHashRangeKeyValidator)
+_MOST_TEXTS_KEPT = 4096
+_update_texts: dict[int, tuple[Any, str]] = {}  # id of a parsed tree -> (the tree, its text)
+_structures_passed: set[tuple[str, str, tuple[str, ...]]] = set()
+_original_validator_init = UpdateExpressionValidator.__init__
+_original_validate = UpdateExpressionValidator.validate
+
+
+def _validator_init(self: UpdateExpressionValidator, expression: Any, *args: Any,
+                    **kwargs: Any) -> None:
+    """moto's validator, which also notes what its structural checks depend on (29)."""
+    _original_validator_init(self, expression, *args, **kwargs)
+    known = _update_texts.get(id(expression))
+    self.structure = None  # type: ignore[attr-defined]
+    if known is None or known[0] is not expression:
+        return  # a tree that did not come from the parse cache
+    try:
+        names = json.dumps(self.expression_attribute_names, sort_keys=True)
+    except (TypeError, ValueError):
+        return
+    self.structure = (known[1], names, tuple(self.table.table_key_attrs))  # type: ignore[attr-defined]
+
+
+def _validate_structure_once(self: UpdateExpressionValidator) -> Any:
+    """moto's validation, without the structural checks for a text, names and key attributes
+    that passed them before (29): those checks only read the tree, and raise or pass it on."""
+    structure = getattr(self, "structure", None)
+    kinds = tuple(type(processor) for processor in self.processors[:3])
+    if structure is None or kinds != _STRUCTURAL_VALIDATORS:
+        return _original_validate(self)
+    passed = structure in _structures_passed
+    node = self.node_to_validate
+    for position, processor in enumerate(self.processors):
+        if position < 3 and passed:
+            continue
+        node = processor.traverse(node)
+        if position == 2 and not passed:
+            if len(_structures_passed) >= _MOST_TEXTS_KEPT:
+                _structures_passed.clear()
+            _structures_passed.add(structure)
+    return node
 
 
 def _make_update_expression(cls: type, expression: str) -> Any:
@@ -1315,6 +1378,10 @@ def _parse_dynamodb_expressions_faster() -> None:
     if "self._make_op_condition(node)" not in inspect.getsource(_original_condition_parse):
         raise RuntimeError("moto changed: a condition expression no longer parses as adapted")
     ConditionExpressionParser.parse = _parse_condition_once  # type: ignore[method-assign]
+    if "for processor in self.processors" not in inspect.getsource(_original_validate):
+        raise RuntimeError("moto changed: an update expression no longer validates as adapted")
+    UpdateExpressionValidator.__init__ = _validator_init  # type: ignore[method-assign,assignment]
+    UpdateExpressionValidator.validate = _validate_structure_once  # type: ignore[method-assign,assignment]
 
 
 def install() -> None:

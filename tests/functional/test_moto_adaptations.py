@@ -787,11 +787,43 @@ VALIDATED = {
 }
 
 
+VALUES = {":one": {"N": "1"}, ":d": {"N": "2"}, ":e": {"N": "3"}, ":s": {"S": "text"},
+          ":l": {"L": [{"S": "x"}]}, ":t": {"SS": ["red"]}, ":r": {"S": "{}"},
+          ":empty": {"S": ""}}
+
+
+def validated_table(key: str = "pk") -> Any:
+    from moto.dynamodb.models.table import Table
+
+    return Table("validated", account_id="123456789012", region="us-east-1",
+                 schema=[{"AttributeName": key, "KeyType": "HASH"}],
+                 attr=[{"AttributeName": key, "AttributeType": "S"},
+                       {"AttributeName": "gk", "AttributeType": "S"}],
+                 global_indexes=[{"IndexName": "byGk", "Projection": {"ProjectionType": "ALL"},
+                                  "KeySchema": [{"AttributeName": "gk", "KeyType": "HASH"}]}])
+
+
+def validation(expression: str, names: dict[str, str], table: Any) -> Any:
+    """What moto's validator makes of an update expression on an item: the tree, or the error."""
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+    from moto.dynamodb.parsing.validators import UpdateExpressionValidator
+
+    attributes = {"pk": {"S": "k"}, "n": {"N": "5"}, "c": {"N": "7"}, "l": {"L": []},
+                  "a": {"M": {"b": {"L": [{"N": "0"}, {"N": "1"}]}}}, "status": {"S": "INPROGRESS"},
+                  "gone": {"L": [{"S": "x"}, {"S": "y"}, {"S": "z"}]}, "tags": {"SS": ["red"]}}
+    item = Item(DynamoType({"S": "k"}), None, attributes)
+    try:
+        return walked(UpdateExpressionValidator(
+            UpdateExpressionParser.make(expression), expression_attribute_names=names,
+            expression_attribute_values=VALUES, item=item, table=table).validate())
+    except Exception as error:  # the refusal itself is what is compared
+        return type(error).__name__, str(error)
+
+
 @pytest.mark.parametrize("case", VALIDATED)
 def test_an_update_expression_validates_to_the_tree_and_errors_moto_gives(
         case: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from moto.dynamodb.models.dynamo_type import DynamoType, Item
-    from moto.dynamodb.models.table import Table
     from moto.dynamodb.parsing.ast_nodes import (
         DepthFirstTraverser,
         ExpressionAttributeName,
@@ -799,35 +831,16 @@ def test_an_update_expression_validates_to_the_tree_and_errors_moto_gives(
         Node,
     )
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser
-    from moto.dynamodb.parsing.validators import UpdateExpressionValidator
 
     moto_adaptations.install()
     expression, names = VALIDATED[case]
-    values = {":one": {"N": "1"}, ":d": {"N": "2"}, ":e": {"N": "3"}, ":s": {"S": "text"},
-              ":l": {"L": [{"S": "x"}]}, ":t": {"SS": ["red"]}, ":r": {"S": "{}"},
-              ":empty": {"S": ""}}
-    table = Table("validated", account_id="123456789012", region="us-east-1",
-                  schema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                  attr=[{"AttributeName": "pk", "AttributeType": "S"},
-                        {"AttributeName": "gk", "AttributeType": "S"}],
-                  global_indexes=[{"IndexName": "byGk", "Projection": {"ProjectionType": "ALL"},
-                                   "KeySchema": [{"AttributeName": "gk", "KeyType": "HASH"}]}])
-    attributes = {"pk": {"S": "k"}, "n": {"N": "5"}, "c": {"N": "7"}, "l": {"L": []},
-                  "a": {"M": {"b": {"L": [{"N": "0"}, {"N": "1"}]}}}, "status": {"S": "INPROGRESS"},
-                  "gone": {"L": [{"S": "x"}, {"S": "y"}, {"S": "z"}]}, "tags": {"SS": ["red"]}}
+    table = validated_table()
 
     def validated() -> Any:
-        tree = UpdateExpressionParser.make(expression)
         # what UpdateItem searches for to refuse names and values the expression leaves unused
-        used = [(type(found).__name__, found.children) for found in tree.find_clauses(
-            [ExpressionAttributeName, ExpressionAttributeValue])]
-        item = Item(DynamoType({"S": "k"}), None, attributes)
-        try:
-            return used, walked(UpdateExpressionValidator(
-                tree, expression_attribute_names=names, expression_attribute_values=values,
-                item=item, table=table).validate())
-        except Exception as error:  # the refusal itself is what is compared
-            return used, type(error).__name__, str(error)
+        used = [(type(found).__name__, found.children) for found in UpdateExpressionParser.make(
+            expression).find_clauses([ExpressionAttributeName, ExpressionAttributeValue])]
+        return used, validation(expression, names, table)
 
     adapted = validated()
     assert DepthFirstTraverser.traverse is moto_adaptations._traverse_with_one_map
@@ -837,6 +850,53 @@ def test_an_update_expression_validates_to_the_tree_and_errors_moto_gives(
     monkeypatch.delattr(Node, "__deepcopy__")
 
     assert adapted == validated()
+
+
+REFUSED_BY_STRUCTURE = {"overlapping paths", "overlapping names", "two ADD clauses", "the key"}
+
+
+@pytest.mark.parametrize("case", VALIDATED)
+def test_an_update_expressions_structure_is_checked_once_per_text_names_and_key(
+        case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.dynamodb.parsing.validators import UpdateExpressionValidator
+
+    moto_adaptations.install()
+    expression, names = VALIDATED[case]
+    table = validated_table()
+    monkeypatch.setattr(UpdateExpressionValidator, "validate", moto_adaptations._original_validate)
+    by_moto = validation(expression, names, table)
+    monkeypatch.undo()
+    moto_adaptations._structures_passed.clear()
+    structural: list[str] = []
+    for kind in moto_adaptations._STRUCTURAL_VALIDATORS:
+        original = kind.traverse
+        monkeypatch.setattr(kind, "traverse", lambda self, node, original=original: (
+            structural.append(type(self).__name__) or original(self, node)))
+
+    runs = []
+    for _ in range(3):
+        structural.clear()
+        assert validation(expression, names, table) == by_moto
+        runs.append(list(structural))
+
+    if case in REFUSED_BY_STRUCTURE:  # refused at every request, by the same checks
+        assert runs[0] and runs == [runs[0]] * 3
+    else:
+        assert runs == [[kind.__name__ for kind in moto_adaptations._STRUCTURAL_VALIDATORS], [], []]
+
+
+def test_the_same_update_text_is_checked_again_with_other_names_or_another_key() -> None:
+    moto_adaptations.install()
+    moto_adaptations._structures_passed.clear()
+    apart, same = {"#a": "n", "#b": "m"}, {"#a": "n", "#b": "n"}
+
+    assert not isinstance(validation("SET #a = :one, #b = :one", apart, validated_table())[0], str)
+    refused = validation("SET #a = :one, #b = :one", same, validated_table())
+    assert refused[0] == "DuplicateUpdateExpression"
+    assert "path one: [n], path two: [n]" in refused[1]
+    assert not isinstance(validation("SET n = :one", {}, validated_table("pk"))[0], str)
+    assert validation("SET n = :one", {}, validated_table("n"))[0] == (
+        "UpdateHashRangeKeyException")
 
 
 def test_a_condition_is_lexed_once_per_text_into_the_tokens_moto_lexes() -> None:
