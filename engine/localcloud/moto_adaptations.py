@@ -142,6 +142,10 @@ moto is pinned exactly (pyproject.toml) because these reach into its internals:
    the names and the key attributes, then raise or pass the tree on unchanged. A text they
    refuse is checked, and refused, every time; the processors that read the values and the
    item run at every request as before.
+30. The names moto's response serializer looks each member of a result up by (the member's
+   own, its shape's, an alias, their snake case) are worked out once per member and shape for
+   a result that is a plain dict, as every DynamoDB, SQS and Step Functions result here is:
+   moto built six alias providers per member per response to decide them again.
 """
 
 from __future__ import annotations
@@ -231,6 +235,7 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core import loaders as moto_loaders
 from moto.core import responses as moto_responses
 from moto.core import routing as moto_routing
+from moto.core import serialize as moto_serialize
 from moto.core import utils as moto_utils
 from moto.core.botocore_stubber import BotocoreStubber
 from moto.core.models import botocore_stubber
@@ -837,6 +842,29 @@ def _parse_condition_once(self: ConditionExpressionParser) -> Any:
     return tree
 
 
+_original_possible_keys = moto_serialize.XFormedAttributePicker.get_possible_keys
+# (member name, its shape, the shape's parent, the alias providers) -> the names to look up
+_possible_keys: dict[tuple[Any, ...], tuple[str, ...]] = {}
+
+
+def _possible_keys_once(self: Any, context: Any) -> Any:
+    """The names moto's serializer looks a result's member up by, worked out once per member
+    and shape for a result that is a plain dict (30). Each alias provider decides from the
+    shape, its parent, the member's name and the result's class and `Meta` (a dict has none);
+    all are in the key, so the names are moto's, in moto's order."""
+    if type(context.obj) is not dict or type(self) is not moto_serialize.XFormedAttributePicker:
+        return _original_possible_keys(self, context)
+    shape = context.shape
+    key = (context.key, shape, getattr(shape, "parent", None), tuple(self.alias_providers))
+    names = _possible_keys.get(key)
+    if names is None:
+        names = tuple(_original_possible_keys(self, context))
+        if len(_possible_keys) >= _MOST_KEPT:
+            _possible_keys.clear()
+        _possible_keys[key] = names
+    return iter(names)
+
+
 class _PrivateKeyWhenFirstUsed:
     """A KMS key's private key, generated at its first use (adaptation 20)."""
 
@@ -997,7 +1025,7 @@ _original_update_make = UpdateExpressionParser.make.__func__  # type: ignore[att
 @functools.lru_cache(maxsize=1024)
 def _parsed_update_expression(expression: str) -> Any:
     tree = _original_update_make(UpdateExpressionParser, expression)
-    if len(_update_texts) >= _MOST_TEXTS_KEPT:
+    if len(_update_texts) >= _MOST_KEPT:
         _update_texts.clear()
     _update_texts[id(tree)] = (tree, expression)  # the tree is held: its id stays its own
     return tree
@@ -1007,7 +1035,7 @@ def _parsed_update_expression(expression: str) -> Any:
 # what each reads is the tree (its text), the names, and the table's key attributes (29).
 _STRUCTURAL_VALIDATORS = (ActionCountValidator, OverlappingPathsValidator,
                           UpdateHashRangeKeyValidator)
-_MOST_TEXTS_KEPT = 4096
+_MOST_KEPT = 4096
 _update_texts: dict[int, tuple[Any, str]] = {}  # id of a parsed tree -> (the tree, its text)
 _structures_passed: set[tuple[str, str, tuple[str, ...]]] = set()
 _original_validator_init = UpdateExpressionValidator.__init__
@@ -1043,7 +1071,7 @@ def _validate_structure_once(self: UpdateExpressionValidator) -> Any:
             continue
         node = processor.traverse(node)
         if position == 2 and not passed:
-            if len(_structures_passed) >= _MOST_TEXTS_KEPT:
+            if len(_structures_passed) >= _MOST_KEPT:
                 _structures_passed.clear()
             _structures_passed.add(structure)
     return node
@@ -1416,6 +1444,7 @@ def install() -> None:
     _copy_json_as_json()
     _parse_dynamodb_expressions_faster()
     _route_rest_requests_faster()
+    moto_serialize.XFormedAttributePicker.get_possible_keys = _possible_keys_once  # type: ignore[method-assign]
     _copy_nodes_faster()
     _count_messages_faster()
     if kms_models.generate_private_key is not kms_utils.generate_private_key:

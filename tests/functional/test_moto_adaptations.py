@@ -1128,6 +1128,53 @@ def test_a_request_gets_the_url_properties_werkzeug_computes_for_it() -> None:
         "other:1")
 
 
+# ---------------------------------------- 30. a dict result's member names worked out once
+SERIALIZED = (("dynamodb", "UpdateItem"), ("dynamodb", "GetItem"), ("sqs", "SendMessage"),
+              ("stepfunctions", "StartExecution"), ("stepfunctions", "DescribeExecution"),
+              ("events", "PutEvents"), ("lambda", "GetFunctionConfiguration"))
+
+
+def test_a_dict_results_member_names_are_motos_worked_out_once_per_member() -> None:
+    from moto.core.serialize import AttributePickerContext, XFormedAttributePicker
+    from moto.core.utils import get_service_model
+
+    moto_adaptations.install()
+    assert XFormedAttributePicker.get_possible_keys is moto_adaptations._possible_keys_once
+    picker, members = XFormedAttributePicker(), []
+    for service, operation in SERIALIZED:
+        shape = get_service_model(service).operation_model(operation).output_shape
+        for name, member in shape.members.items():
+            member.parent = shape  # as moto's serializer sets it before it looks a member up
+            members.append((name, member))
+    moto_adaptations._possible_keys.clear()
+
+    def names(obj: Any, name: str, member: Any) -> tuple[list[str], list[str]]:
+        context = AttributePickerContext(obj=obj, key=name, shape=member)
+        return (list(picker.get_possible_keys(context)),
+                list(moto_adaptations._original_possible_keys(picker, context)))
+
+    for result in ({}, {"Attributes": {}}, {}):
+        for name, member in members:
+            adapted, by_moto = names(result, name, member)
+            assert adapted == by_moto and name in adapted
+    assert len(moto_adaptations._possible_keys) == len(members)
+
+    name, member = members[0]
+    other_parent = get_service_model("dynamodb").operation_model("PutItem").output_shape
+    member.parent = other_parent  # the same member shape under another parent: worked out again
+    assert names({}, name, member)[0] == names({}, name, member)[1]
+    assert len(moto_adaptations._possible_keys) == len(members) + 1
+
+    class Message:  # a result that is not a dict, with aliases of its own, goes moto's way
+        class Meta:
+            serialization_aliases = {"MessageId": "ident"}
+
+    sent = dict(members)["MessageId"]
+    adapted, by_moto = names(Message(), "MessageId", sent)
+    assert adapted == by_moto and adapted[0] == "ident"
+    assert len(moto_adaptations._possible_keys) == len(members) + 1
+
+
 # ---------------------------------------- 22. random strings drawn at once, utcnow without import
 def test_random_strings_are_drawn_at_once_from_motos_seeded_random(
         monkeypatch: pytest.MonkeyPatch) -> None:
