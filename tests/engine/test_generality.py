@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from localcloud.api import route_pattern
-from localcloud.cloud import LocalCloud
+from localcloud.cloud import YOUNG_COLLECTION_THRESHOLD, LocalCloud
 from localcloud.openapi import routes_of_body
 from localcloud.schedules import interval_seconds
 from localcloud.template import TemplateError
@@ -166,21 +166,24 @@ AlertsTopic:
     assert record["EventSubscriptionArn"].startswith(topic + ":")
 
 
-def test_what_the_start_made_is_left_out_of_full_collections_until_the_cloud_stops(
+def test_the_collector_skips_what_the_start_made_and_collects_less_often_until_the_stop(
         tmp_path: Path) -> None:
     template = write_app(tmp_path, recorder(), {"code/recorder.py": RECORDER})
 
     def collected(thing: object) -> bool:  # what the collector walks (frozen objects it skips)
         return any(seen is thing for seen in gc.get_objects())
 
+    before = gc.get_threshold()
     with LocalCloud(tmp_path, template.name) as cloud:
         deployment = cloud.deployment
         assert gc.get_freeze_count() > 0
         assert not collected(deployment)
+        assert gc.get_threshold() == (YOUNG_COLLECTION_THRESHOLD, *before[1:])
         cloud.client("lambda").invoke(FunctionName=cloud.ref("RecorderFunction"), Payload=b"{}")
 
     assert gc.get_freeze_count() == 0
     assert collected(deployment)
+    assert gc.get_threshold() == before
 
 
 def test_schedules_can_be_turned_off_and_say_so(tmp_path: Path) -> None:
