@@ -75,6 +75,7 @@ STAND_INS = {
     ("/localcloud/moto_adaptations.py", "_url_environ"): TRANSLATION,
     ("/localcloud/moto_adaptations.py", "_known_url_properties"): TRANSLATION,
     ("/localcloud/moto_adaptations.py", "_possible_keys_once"): TRANSLATION,
+    ("/localcloud/moto_adaptations.py", "_json_body_read"): TRANSLATION,
     ("/localcloud/moto_adaptations.py", "_utcnow"): TRANSLATION,
     ("/localcloud/moto_adaptations.py", "_utcfromtimestamp"): TRANSLATION,
 }

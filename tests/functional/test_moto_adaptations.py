@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import re
@@ -1173,6 +1174,40 @@ def test_a_dict_results_member_names_are_motos_worked_out_once_per_member() -> N
     adapted, by_moto = names(Message(), "MessageId", sent)
     assert adapted == by_moto and adapted[0] == "ident"
     assert len(moto_adaptations._possible_keys) == len(members) + 1
+
+
+# ---------------------------------------- 31. a JSON protocol's body, as werkzeug leaves it
+BODIES = {
+    "DynamoDB": ({"Content-Type": "application/x-amz-json-1.0",
+                  "X-Amz-Target": "DynamoDB_20120810.GetItem"}, b'{"TableName": "t"}', True),
+    "SQS": ({"Content-Type": "application/x-amz-json-1.0"}, b'{"QueueUrl": "q"}', True),
+    "Step Functions, empty": ({"Content-Type": "application/x-amz-json-1.0"}, b"", True),
+    "compressed": ({"Content-Type": "application/x-amz-json-1.1", "Content-Encoding": "gzip"},
+                   gzip.compress(b'{"a": 1}'), False),
+    "a form": ({"Content-Type": "application/x-www-form-urlencoded"}, b"Action=List&a=1", False),
+    "REST JSON": ({"Content-Type": "application/json"}, b'{"a": 1}', False),
+}
+
+
+@pytest.mark.parametrize("name", BODIES)
+def test_a_json_protocols_body_reaches_moto_as_werkzeug_leaves_it_read(name: str) -> None:
+    from moto.core.request import Request
+
+    moto_adaptations.install()
+    headers, body, given = BODIES[name]
+
+    def as_read(request: Any) -> dict[str, Any]:
+        first = request.data  # what moto reads first
+        return {"data": first, "again": request.get_data(), "form": request.form,
+                "files": request.files, "values": request.values,
+                "rest of the stream": request.stream.read(), "json": request.is_json}
+
+    by_werkzeug = as_read(moto_adaptations._original_from_primitives(
+        Request, "POST", "https://sqs.us-east-1.amazonaws.com/", headers, body))
+    request = Request.from_primitives("POST", "https://sqs.us-east-1.amazonaws.com/", headers, body)
+
+    assert ("data" in vars(request)) is given, "given the body, or left to werkzeug, wrongly"
+    assert as_read(request) == by_werkzeug
 
 
 # ---------------------------------------- 22. random strings drawn at once, utcnow without import
