@@ -76,6 +76,8 @@ STAND_INS = {
     ("/localcloud/moto_adaptations.py", "_known_url_properties"): TRANSLATION,
     ("/localcloud/moto_adaptations.py", "_possible_keys_once"): TRANSLATION,
     ("/localcloud/moto_adaptations.py", "_json_body_read"): TRANSLATION,
+    ("/localcloud/moto_adaptations.py", "_member_of_a_dict"): TRANSLATION,
+    ("/localcloud/moto_adaptations.py", "_dict_member_names"): TRANSLATION,
     ("/localcloud/moto_adaptations.py", "_utcnow"): TRANSLATION,
     ("/localcloud/moto_adaptations.py", "_utcfromtimestamp"): TRANSLATION,
 }

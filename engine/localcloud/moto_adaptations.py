@@ -150,6 +150,11 @@ moto is pinned exactly (pyproject.toml) because these reach into its internals:
    the request as werkzeug leaves it once moto has read it, which moto does first at every
    request: the bytes, an empty form and files, the input read to its end. werkzeug set up its
    form parser and a size-limited stream to get there, a fifth of moto's request set-up.
+32. A member of a result that is a plain dict is looked up directly by the names of 30, the
+   first one the dict holds: moto made a context object per member, joining the path to it
+   into a string, for a picker that reads neither when the response has no transformers
+   (DynamoDB, SQS, Step Functions and EventBridge have none). A `GetItem` of an order, every
+   attribute value a structure of ten members, looked up hundreds of them.
 """
 
 from __future__ import annotations
@@ -249,6 +254,8 @@ from moto.core.request import (
     should_preserve_original_header_name,
 )
 from moto.core.request import Request as MotoRequest
+from moto.core.utils import MISSING
+from moto.core.utils import get_value as moto_get_value
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.models import DynamoDBBackend
@@ -858,15 +865,46 @@ def _possible_keys_once(self: Any, context: Any) -> Any:
     all are in the key, so the names are moto's, in moto's order."""
     if type(context.obj) is not dict or type(self) is not moto_serialize.XFormedAttributePicker:
         return _original_possible_keys(self, context)
-    shape = context.shape
-    key = (context.key, shape, getattr(shape, "parent", None), tuple(self.alias_providers))
+    return iter(_dict_member_names(self, context.key, context.shape))
+
+
+def _dict_member_names(picker: Any, member: str, shape: Any) -> tuple[str, ...]:
+    key = (member, shape, getattr(shape, "parent", None), tuple(picker.alias_providers))
     names = _possible_keys.get(key)
-    if names is None:
-        names = tuple(_original_possible_keys(self, context))
+    if names is None:  # any plain dict gives the same names: an empty one stands in
+        context = moto_serialize.AttributePickerContext(obj={}, key=member, shape=shape)
+        names = tuple(_original_possible_keys(picker, context))
         if len(_possible_keys) >= _MOST_KEPT:
             _possible_keys.clear()
         _possible_keys[key] = names
-    return iter(names)
+    return names
+
+
+_original_serializer_get_value = moto_serialize.ResponseSerializer.get_value
+
+
+def _member_of_a_dict(self: Any, value: Any, key: str, shape: Any) -> Any:
+    """A member of a result that is a plain dict, looked up as moto's picker looks it up (32):
+    its names in moto's order, the first one the dict holds, else None. moto built a context
+    object per member (joining the path to it into a string) for a picker that, with no
+    response transformers, reads neither. Any other result, picker or transformer goes
+    moto's way."""
+    picker = self._value_picker
+    if (type(value) is not dict or type(picker) is not moto_serialize.XFormedAttributePicker
+            or picker.response_transformers):
+        return _original_serializer_get_value(self, value, key, shape)
+    for name in _dict_member_names(picker, key, shape):
+        found = value.get(name, MISSING) if "." not in name else moto_get_value(value, name)
+        if found is not MISSING:
+            return found
+    return None
+
+
+def _serialize_dict_results_faster() -> None:
+    moto_serialize.XFormedAttributePicker.get_possible_keys = _possible_keys_once  # type: ignore[method-assign]
+    if "self._value_picker(context)" not in inspect.getsource(_original_serializer_get_value):
+        raise RuntimeError("moto changed: a result's members are no longer picked as adapted")
+    moto_serialize.ResponseSerializer.get_value = _member_of_a_dict  # type: ignore[method-assign]
 
 
 class _PrivateKeyWhenFirstUsed:
@@ -1471,7 +1509,7 @@ def install() -> None:
     _copy_json_as_json()
     _parse_dynamodb_expressions_faster()
     _route_rest_requests_faster()
-    moto_serialize.XFormedAttributePicker.get_possible_keys = _possible_keys_once  # type: ignore[method-assign]
+    _serialize_dict_results_faster()
     _copy_nodes_faster()
     _count_messages_faster()
     if kms_models.generate_private_key is not kms_utils.generate_private_key:

@@ -1176,6 +1176,78 @@ def test_a_dict_results_member_names_are_motos_worked_out_once_per_member() -> N
     assert len(moto_adaptations._possible_keys) == len(members) + 1
 
 
+# ---------------------------------------- 32. a dict result's members looked up directly
+ORDER_ITEM = {"id": {"S": "ORDER-1"}, "total": {"N": "1250"}, "paid": {"BOOL": True},
+              "lines": {"L": [{"M": {"sku": {"S": "SKU-1"}, "quantity": {"N": "2"}}}]},
+              "tags": {"SS": ["a", "b"]}, "gone": {"NULL": True}}
+RESULTS = {
+    "GetItem": ("dynamodb", "GetItem", {"Item": ORDER_ITEM,
+                                        "ConsumedCapacity": {"TableName": "t",
+                                                             "CapacityUnits": 0.5}}),
+    "Query": ("dynamodb", "Query", {"Items": [ORDER_ITEM, {"id": {"S": "ORDER-2"}}], "Count": 2,
+                                    "ScannedCount": 2, "LastEvaluatedKey": {"id": {"S": "x"}}}),
+    "ReceiveMessage": ("sqs", "ReceiveMessage", {"Messages": [{
+        "MessageId": "m", "ReceiptHandle": "r", "MD5OfBody": "5", "Body": "{}",
+        "Attributes": {"SentTimestamp": "1"},
+        "MessageAttributes": {"k": {"StringValue": "v", "DataType": "String"}}}]}),
+    "DescribeExecution, snake case": ("stepfunctions", "DescribeExecution", {
+        "execution_arn": "arn:x", "state_machine_arn": "arn:y", "status": "RUNNING",
+        "start_date": datetime(2026, 12, 3, 17, 0, tzinfo=UTC), "input": "{}"}),
+    "PutEvents": ("events", "PutEvents", {"FailedEntryCount": 0, "Entries": [{"EventId": "e"}]}),
+}
+
+
+@pytest.mark.parametrize("name", RESULTS)
+def test_a_dict_result_serializes_to_the_body_moto_serializes(
+        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.core.serialize import ResponseSerializer, XFormedAttributePicker, get_serializer_class
+    from moto.core.utils import get_service_model
+
+    moto_adaptations.install()
+    assert ResponseSerializer.get_value is moto_adaptations._member_of_a_dict
+    service, operation, result = RESULTS[name]
+    model = get_service_model(service)
+
+    def body() -> Any:
+        serializer = get_serializer_class(service, model.protocol)(
+            operation_model=model.operation_model(operation), value_picker=XFormedAttributePicker())
+        return serializer.serialize(result)["body"]
+
+    adapted = body()
+    looked_up: list[str] = []
+    original = moto_adaptations._original_serializer_get_value
+    monkeypatch.setattr(ResponseSerializer, "get_value", lambda self, value, key, shape: (
+        looked_up.append(key) or original(self, value, key, shape)))
+
+    assert adapted == body()
+    assert looked_up, "moto's own lookup did not run"
+    assert json.loads(adapted)  # a body with the result in it
+    assert len(adapted) > 20
+
+
+def test_a_member_of_a_result_that_is_no_plain_dict_is_picked_as_moto_picks_it() -> None:
+    from moto.core.serialize import ResponseSerializer, XFormedAttributePicker
+    from moto.core.utils import get_service_model
+
+    moto_adaptations.install()
+    shape = get_service_model("sqs").operation_model("SendMessage").output_shape
+    member = shape.members["MessageId"]
+    member.parent = shape
+
+    class Sent:  # an object, with an alias of its own
+        class Meta:
+            serialization_aliases = {"MessageId": "ident"}
+        ident = "m-1"
+
+    operation = get_service_model("sqs").operation_model("SendMessage")
+    plain = XFormedAttributePicker()
+    serializer = ResponseSerializer(operation_model=operation, value_picker=plain)
+    assert serializer.get_value(Sent(), "MessageId", member) == "m-1"
+    hidden = XFormedAttributePicker(response_transformers={"MessageId": lambda value: None})
+    serializer = ResponseSerializer(operation_model=operation, value_picker=hidden)
+    assert serializer.get_value({"MessageId": "m-1"}, "MessageId", member) is None
+
+
 # ---------------------------------------- 31. a JSON protocol's body, as werkzeug leaves it
 BODIES = {
     "DynamoDB": ({"Content-Type": "application/x-amz-json-1.0",
