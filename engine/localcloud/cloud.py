@@ -85,8 +85,7 @@ class LocalCloud:
         # delivery, which then goes to the target's dead-letter queue (faults, drills).
         self.delivery_guard: Callable[[dict[str, Any]], None] | None = None
         self._deliveries: list[threading.Thread] = []
-        self._froze = False
-        self._thresholds: tuple[int, ...] = gc.get_threshold()
+        self._thresholds: tuple[int, ...] | None = None  # the collector's, while tuned
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> Self:
@@ -159,7 +158,6 @@ class LocalCloud:
         if 0 < youngest < YOUNG_COLLECTION_THRESHOLD:
             gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *older)
         gc.freeze()
-        self._froze = True
 
     def stop(self) -> None:
         if self.scheduler is not None:
@@ -192,10 +190,10 @@ class LocalCloud:
             restore_environment(self._saved_environ)  # threads that outlive the cloud read it
             self._saved_environ = {}
         self._clients = {}
-        if self._froze:
+        if self._thresholds is not None:
             gc.unfreeze()
             gc.set_threshold(*self._thresholds)
-            self._froze = False
+            self._thresholds = None
 
     def _stop_executions(self) -> None:
         """Executions still running end with the cloud, as StopExecution ends them (ABORTED).

@@ -853,6 +853,16 @@ def _parse_condition_once(self: ConditionExpressionParser) -> Any:
     return tree
 
 
+# The most entries any of the caches below keeps: a full one is emptied, then fills again.
+_MOST_KEPT = 4096
+
+
+def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(cache) >= _MOST_KEPT:
+        cache.clear()
+    cache[key] = value
+
+
 _original_possible_keys = moto_serialize.XFormedAttributePicker.get_possible_keys
 # (member name, its shape, the shape's parent, the alias providers) -> the names to look up
 _possible_keys: dict[tuple[Any, ...], tuple[str, ...]] = {}
@@ -874,9 +884,7 @@ def _dict_member_names(picker: Any, member: str, shape: Any) -> tuple[str, ...]:
     if names is None:  # any plain dict gives the same names: an empty one stands in
         context = moto_serialize.AttributePickerContext(obj={}, key=member, shape=shape)
         names = tuple(_original_possible_keys(picker, context))
-        if len(_possible_keys) >= _MOST_KEPT:
-            _possible_keys.clear()
-        _possible_keys[key] = names
+        _remember(_possible_keys, key, names)
     return names
 
 
@@ -1067,9 +1075,7 @@ _original_update_make = UpdateExpressionParser.make.__func__  # type: ignore[att
 @functools.lru_cache(maxsize=1024)
 def _parsed_update_expression(expression: str) -> Any:
     tree = _original_update_make(UpdateExpressionParser, expression)
-    if len(_update_texts) >= _MOST_KEPT:
-        _update_texts.clear()
-    _update_texts[id(tree)] = (tree, expression)  # the tree is held: its id stays its own
+    _remember(_update_texts, id(tree), (tree, expression))  # held: its id stays its own
     return tree
 
 
@@ -1077,9 +1083,8 @@ def _parsed_update_expression(expression: str) -> Any:
 # what each reads is the tree (its text), the names, and the table's key attributes (29).
 _STRUCTURAL_VALIDATORS = (ActionCountValidator, OverlappingPathsValidator,
                           UpdateHashRangeKeyValidator)
-_MOST_KEPT = 4096
 _update_texts: dict[int, tuple[Any, str]] = {}  # id of a parsed tree -> (the tree, its text)
-_structures_passed: set[tuple[str, str, tuple[str, ...]]] = set()
+_structures_passed: dict[tuple[str, str, tuple[str, ...]], bool] = {}
 _original_validator_init = UpdateExpressionValidator.__init__
 _original_validate = UpdateExpressionValidator.validate
 
@@ -1113,9 +1118,7 @@ def _validate_structure_once(self: UpdateExpressionValidator) -> Any:
             continue
         node = processor.traverse(node)
         if position == 2 and not passed:
-            if len(_structures_passed) >= _MOST_KEPT:
-                _structures_passed.clear()
-            _structures_passed.add(structure)
+            _remember(_structures_passed, structure, True)
     return node
 
 
@@ -1315,7 +1318,6 @@ _URL_PROPERTIES = ("url", "base_url", "root_url", "url_root", "host_url", "host"
                    "args")
 _URL_KEYS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME",
              "PATH_INFO", "QUERY_STRING")
-_MOST_URLS_KEPT = 4096
 _url_properties: dict[tuple[Any, ...], tuple[tuple[str, Any], ...]] = {}
 
 
@@ -1331,9 +1333,7 @@ def _known_url_properties(request: MotoRequest) -> None:
             known = tuple((name, getattr(request, name)) for name in _URL_PROPERTIES)
         except Exception:  # noqa: BLE001 - werkzeug raises it again when the property is read
             return
-        if len(_url_properties) >= _MOST_URLS_KEPT:  # S3 keys, say: each URL its own
-            _url_properties.clear()
-        _url_properties[key] = known
+        _remember(_url_properties, key, known)  # S3 keys, say: each URL its own
     else:
         request.__dict__.update(known)
 
