@@ -155,6 +155,15 @@ moto is pinned exactly (pyproject.toml) because these reach into its internals:
    into a string, for a picker that reads neither when the response has no transformers
    (DynamoDB, SQS, Step Functions and EventBridge have none). A `GetItem` of an order, every
    attribute value a structure of ten members, looked up hundreds of them.
+33. A request of a JSON protocol goes from botocore's endpoint to moto's handler directly while
+   a cloud runs: botocore made an HTTP request of it, emitted five events for it (to sign it,
+   which does nothing then (8), to add headers moto does not read, and for moto's stubber to
+   answer it) and wrapped the answer back, about a tenth of each call. The request is prepared
+   and the answer parsed by botocore, and retried by its retry handler, as before; handlers of
+   request-created other than botocore's (Powertools adds to the user agent there) are called
+   as botocore calls them. A request that another handler of the other events would see, or
+   that streams, carries a checksum, or goes to a URL no moto service claims, goes the usual
+   way.
 """
 
 from __future__ import annotations
@@ -181,10 +190,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import botocore.handlers
 import botocore.loaders
 import botocore.session
 import jsonpath_ng
 from botocore import UNSIGNED
+from botocore.awsrequest import AWSResponse, create_request_object
+from botocore.endpoint import Endpoint, convert_to_response_dict
+from botocore.history import get_global_history_recorder
+from botocore.hooks import HierarchicalEmitter
+from botocore.retries.standard import MaxAttemptsSeeder
+from botocore.signers import RequestSigner
+from botocore.useragent import UserAgentString
 from werkzeug.datastructures import Headers
 from werkzeug.routing import Rule as WerkzeugRule
 
@@ -246,7 +263,7 @@ from moto.core import responses as moto_responses
 from moto.core import routing as moto_routing
 from moto.core import serialize as moto_serialize
 from moto.core import utils as moto_utils
-from moto.core.botocore_stubber import BotocoreStubber
+from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 from moto.core.models import botocore_stubber
 from moto.core.request import (
     PRESERVED_HEADER_NAMES_ENVIRON_KEY,
@@ -1165,20 +1182,27 @@ def _route(clean_url: str) -> Callable[..., Any] | None:
     return None
 
 
-def _process_request(self: BotocoreStubber, request: Any) -> Any:
-    from moto.core.exceptions import HTTPException
-    from moto.core.request import normalize_request
+def _handler_for(url: str) -> Callable[..., Any] | None:
+    """moto's handler for a request to this URL, from the table of URLs seen (12); None when
+    no service claims it."""
     from moto.core.utils import get_equivalent_url_in_aws_domain
-    from moto.moto_api import recorder
 
-    parsed_url, _ = get_equivalent_url_in_aws_domain(request.url)
+    parsed_url, _ = get_equivalent_url_in_aws_domain(url)
     clean_url = f"{parsed_url.scheme}://{parsed_url.netloc}{parsed_url.path}"
     method = _routes.get(clean_url)
     if method is None:
         method = _route(clean_url)
-        if method is None:
-            return _original_process_request(self, request)
-        _routes[clean_url] = method
+        if method is not None:
+            _routes[clean_url] = method
+    return method
+
+
+def _answer(method: Callable[..., Any], request: Any) -> tuple[int, Any, Any]:
+    """moto's status, headers and body for a prepared request, as its stubber gives them."""
+    from moto.core.exceptions import HTTPException
+    from moto.core.request import normalize_request
+    from moto.moto_api import recorder
+
     normalized = normalize_request(request)
     try:
         recorder._record_request(normalized)
@@ -1186,6 +1210,139 @@ def _process_request(self: BotocoreStubber, request: Any) -> Any:
     except HTTPException as exc:
         status, headers, body = exc.code, exc.get_headers(), exc.get_body()
     return status, headers, body
+
+
+def _process_request(self: BotocoreStubber, request: Any) -> Any:
+    method = _handler_for(request.url)
+    if method is None:
+        return _original_process_request(self, request)
+    return _answer(method, request)
+
+
+_original_send_request = Endpoint._send_request
+botocore_history = get_global_history_recorder()
+# The events a request skips on its way to moto (33), and botocore's own handlers of them,
+# which only add headers moto does not read, or sign (nothing is signed while a cloud runs, 8);
+# with moto's stubber, which a direct request stands in for.
+_SKIPPED_EVENTS = ("before-sign", "before-send", "response-received", "before-parse")
+_CREATED = "request-created"
+_VERDICT = "localcloud: how a request goes to moto"
+
+
+def _botocores_own(handler: Any) -> bool:
+    return handler is botocore_stubber or getattr(handler, "__func__", handler) in (
+        RequestSigner.handler,
+        MaxAttemptsSeeder.seed_max_attempts,
+        UserAgentString.rebuild_and_replace_user_agent_handler,
+        botocore.handlers.add_retry_headers,
+    )
+
+
+def _direct_way(emitter: Any, service_id: str, operation: str) -> tuple[Any, ...] | None:
+    """None when a request goes the usual way: some handler other than botocore's own (and
+    moto's stubber) would see one of the events a direct request skips. Otherwise the
+    handlers of request-created that are not botocore's own, to call as its emitter calls them
+    (libraries add to the user agent there: Powertools does). The answer is kept in the
+    emitter's own lookup cache, which botocore empties at every registration and
+    unregistration, so a handler added later is seen at the next request."""
+    inner = getattr(emitter, "_emitter", None)
+    if not isinstance(inner, HierarchicalEmitter):
+        return None
+    cache: dict[Any, Any] = inner._lookup_cache  # type: ignore[assignment]
+    key = (_VERDICT, service_id, operation)
+    if key not in cache:
+
+        def handlers(event: str) -> list[Any]:
+            name = emitter._alias_event_name(f"{event}.{service_id}.{operation}")
+            return list(inner._handlers.prefix_search(name))
+
+        skippable = all(_botocores_own(h) for event in _SKIPPED_EVENTS for h in handlers(event))
+        created = tuple(h for h in handlers(_CREATED) if not _botocores_own(h))
+        cache[key] = created if skippable else None
+    return cache[key]  # type: ignore[no-any-return]
+
+
+def _send_request(self: Endpoint, request_dict: dict[str, Any], operation_model: Any) -> Any:
+    """botocore's Endpoint._send_request, for a request moto answers in this process (33)."""
+    if not (state.unsigned and botocore_stubber.enabled):
+        return _original_send_request(self, request_dict, operation_model)
+    context = request_dict["context"]
+    if (
+        operation_model.service_model.resolved_protocol != "json"
+        or operation_model.has_streaming_input
+        or operation_model.has_streaming_output
+        or operation_model.has_event_stream_output
+        or context.get("checksum")
+    ):
+        return _original_send_request(self, request_dict, operation_model)
+    service_id = operation_model.service_model.service_id.hyphenize()
+    created = _direct_way(self._event_emitter, service_id, operation_model.name)
+    method = None if created is None else _handler_for(request_dict["url"])
+    if created is None or method is None:
+        return _original_send_request(self, request_dict, operation_model)
+    event = (created, f"{_CREATED}.{service_id}.{operation_model.name}")
+    attempts = 1
+    self._update_retries_context(context, attempts)
+    response, exception = _answered_directly(self, method, request_dict, operation_model, event)
+    while self._needs_retry(attempts, operation_model, request_dict, response, exception):
+        attempts += 1
+        self._update_retries_context(context, attempts, response)
+        response, exception = _answered_directly(self, method, request_dict, operation_model, event)
+    if exception is not None:
+        raise exception
+    assert response is not None
+    if "ResponseMetadata" in response[1]:
+        response[1]["ResponseMetadata"]["RetryAttempts"] = attempts - 1
+    return response
+
+
+def _send_to_moto_directly() -> None:
+    sent = inspect.getsource(_original_send_request)
+    got = inspect.getsource(Endpoint._do_get_response)
+    if "_needs_retry" not in sent or "before-send" not in got or "before-parse" not in got:
+        raise RuntimeError("botocore changed: an endpoint no longer sends as adaptation 33 expects")
+    Endpoint._send_request = _send_request  # type: ignore[method-assign]
+
+
+def _answered_directly(
+    endpoint: Endpoint,
+    method: Callable[..., Any],
+    request_dict: dict[str, Any],
+    model: Any,
+    event: tuple[tuple[Any, ...], str],
+) -> tuple[Any, Exception | None]:
+    """One attempt, as botocore's `create_request` and `_do_get_response` make it with moto's
+    stubber answering, less botocore's own handlers of the events it skips (`_direct_way`)."""
+    request = create_request_object(request_dict)
+    request.stream_output = False
+    created, event_name = event
+    for handler in created:
+        handler(request=request, operation_name=model.name, event_name=event_name)
+    prepared = endpoint.prepare_request(request)
+    try:
+        botocore_history.record(
+            "HTTP_REQUEST",
+            {
+                "method": prepared.method,
+                "headers": prepared.headers,
+                "streaming": False,
+                "url": prepared.url,
+                "body": prepared.body,
+            },
+        )
+        status, headers, body = _answer(method, prepared)
+    except Exception as exc:  # botocore hands any failure of the send to its retry handler
+        return None, exc
+    http_response = AWSResponse(prepared.url, status, headers, MockRawResponse(body))
+    response_dict = convert_to_response_dict(http_response, model)
+    record = dict(response_dict, streaming=False)
+    botocore_history.record("HTTP_RESPONSE", record)
+    parser = endpoint._response_parser_factory.create_parser(model.service_model.resolved_protocol)
+    parsed = parser.parse(response_dict, model.output_shape)
+    if status >= 300:
+        endpoint._add_modeled_error_fields(response_dict, parsed, model, parser)
+    botocore_history.record("PARSED_RESPONSE", parsed)
+    return (http_response, parsed), None
 
 
 # A ResultPath's path, parsed once (5): moto parses it at every evaluation.
@@ -1518,6 +1675,7 @@ def install() -> None:
     if "backend_url_patterns" not in inspect.getsource(_original_process_request):
         raise RuntimeError("moto changed: BotocoreStubber.process_request no longer routes by URL")
     BotocoreStubber.process_request = _process_request  # type: ignore[method-assign]
+    _send_to_moto_directly()
     UpdateExpressionParser.make = classmethod(_make_update_expression)  # type: ignore[method-assign,assignment]
     for name in CAMEL_CASE_USERS:
         module = importlib.import_module(name)

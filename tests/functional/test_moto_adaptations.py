@@ -586,6 +586,7 @@ def test_sqs_and_the_dispatcher_derive_attribute_names_through_the_cache(
 # ---------------------------------------- 12. requests routed by the URLs already seen
 def test_a_request_routed_from_the_known_urls_gets_the_answer_moto_routes_it_to(
         cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.endpoint import Endpoint
     from moto.core.botocore_stubber import BotocoreStubber
 
     ddb = cloud.client("dynamodb")
@@ -598,6 +599,7 @@ def test_a_request_routed_from_the_known_urls_gets_the_answer_moto_routes_it_to(
     ddb.describe_table(TableName=cloud.ref("OrdersTable"))
     monkeypatch.setattr(BotocoreStubber, "process_request",
                         moto_adaptations._original_process_request)
+    monkeypatch.setattr(Endpoint, "_send_request", moto_adaptations._original_send_request)
     by_moto = ddb.describe_table(TableName=cloud.ref("OrdersTable"))["Table"]
 
     assert url in moto_adaptations.routes_known()
@@ -1280,6 +1282,177 @@ def test_a_json_protocols_body_reaches_moto_as_werkzeug_leaves_it_read(name: str
 
     assert ("data" in vars(request)) is given, "given the body, or left to werkzeug, wrongly"
     assert as_read(request) == by_werkzeug
+
+
+# ---------------------------------------- 33. a JSON request goes to moto directly
+def answer_only(response: dict[str, Any]) -> dict[str, Any]:
+    """A parsed response less what differs between two answers to one request: its id, date."""
+    metadata = dict(response["ResponseMetadata"])
+    metadata.pop("RequestId", None)
+    metadata["HTTPHeaders"] = {name: value for name, value in metadata["HTTPHeaders"].items()
+                               if name not in ("date", "x-amzn-requestid")}
+    return {**response, "ResponseMetadata": metadata}
+
+
+def asked_both_ways(monkeypatch: pytest.MonkeyPatch, call: Callable[[], Any]) -> list[Any]:
+    """What a call gives directly, then the usual way; each either a response or an error's,
+    with how many HTTP requests botocore made on the way (none directly)."""
+    from botocore.endpoint import Endpoint
+
+    made: list[str] = []
+    real_create = Endpoint.create_request
+    monkeypatch.setattr(Endpoint, "create_request",
+                        lambda self, *args: made.append("request") or real_create(self, *args))
+    answers = []
+    for send in (moto_adaptations._send_request, moto_adaptations._original_send_request):
+        monkeypatch.setattr(Endpoint, "_send_request", send)
+        made.clear()
+        try:
+            answer = ("answered", answer_only(call()))
+        except ClientError as error:
+            answer = (type(error).__name__, answer_only(error.response))
+        answers.append((answer, len(made)))
+    return answers
+
+
+def direct_calls(cloud: SagaCloud) -> dict[str, Callable[[], Any]]:
+    ddb, sqs, sfn = cloud.client("dynamodb"), cloud.client("sqs"), cloud.client("stepfunctions")
+    orders, pk = cloud.ref("OrdersTable"), f"direct-{uuid.uuid4()}"
+    key = {"orderId": {"S": pk}}
+    ddb.put_item(TableName=orders, Item={"orderId": {"S": pk}, "lines": {"L": [
+        {"M": {"sku": {"S": SKU}, "quantity": {"N": "2"}}}]}, "total": {"N": "2.50"}})
+    dlq = cloud.ref("InventoryDeadLetterQueue")
+    return {
+        "GetItem": lambda: ddb.get_item(TableName=orders, Key=key),
+        "Query": lambda: ddb.query(TableName=orders, KeyConditionExpression="orderId = :id",
+                                   ExpressionAttributeValues={":id": {"S": pk}}),
+        "a refused condition": lambda: ddb.put_item(
+            TableName=orders, Item=key, ConditionExpression="attribute_not_exists(orderId)",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD"),
+        "a missing table": lambda: ddb.get_item(TableName="no-such-table", Key=key),
+        "an invalid update": lambda: ddb.update_item(TableName=orders, Key=key,
+                                                     UpdateExpression="SET"),
+        "DescribeTable": lambda: ddb.describe_table(TableName=orders),
+        "GetQueueAttributes": lambda: sqs.get_queue_attributes(QueueUrl=dlq,
+                                                               AttributeNames=["All"]),
+        "a missing queue": lambda: sqs.get_queue_attributes(
+            QueueUrl=dlq.rsplit("/", 1)[0] + "/no-such-queue", AttributeNames=["All"]),
+        "DescribeStateMachine": lambda: sfn.describe_state_machine(
+            stateMachineArn=cloud.ref("OrderSagaStateMachine")),
+        "ListRules": lambda: cloud.client("events").list_rules(),
+    }
+
+
+@pytest.mark.parametrize("name", [
+    "GetItem", "Query", "a refused condition", "a missing table", "an invalid update",
+    "DescribeTable", "GetQueueAttributes", "a missing queue", "DescribeStateMachine", "ListRules",
+])
+def test_a_json_request_goes_to_moto_directly_and_is_answered_as_the_usual_way_answers_it(
+        cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    call = direct_calls(cloud)[name]
+
+    (directly, requests_made), (the_usual_way, usual_requests) = asked_both_ways(monkeypatch, call)
+
+    assert requests_made == 0, "botocore made an HTTP request of a direct call"
+    assert usual_requests == 1
+    assert directly == the_usual_way
+
+
+def test_a_direct_request_moto_throttles_is_retried_as_botocore_retries_it(
+        cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    import botocore.retries.standard
+
+    throttled = json.dumps({"__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException",
+                            "message": "slow down"})
+    answers: list[int] = []
+    real_answer = moto_adaptations._answer
+
+    def throttled_once(method: Callable[..., Any], request: Any) -> Any:
+        answers.append(1)
+        if len(answers) % 2:
+            return 400, {"Content-Type": "application/x-amz-json-1.0"}, throttled
+        return real_answer(method, request)
+
+    monkeypatch.setattr(moto_adaptations, "_answer", throttled_once)
+    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount",
+                        lambda self, context: 0.0)
+    table = cloud.ref("OrdersTable")
+
+    both = asked_both_ways(monkeypatch, lambda: cloud.client("dynamodb").describe_table(
+        TableName=table))
+
+    (directly, _), (the_usual_way, _) = both
+    assert len(answers) == 4, "each way asks moto twice: throttled, then answered"
+    assert directly[0] == "answered"
+    assert directly[1]["ResponseMetadata"]["RetryAttempts"] == 1
+    assert directly == the_usual_way
+
+
+def test_a_failure_inside_moto_reaches_a_direct_caller_as_it_reaches_the_usual_one(
+        cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.endpoint import Endpoint
+
+    def broken(method: Callable[..., Any], request: Any) -> Any:
+        raise RuntimeError("moto broke")
+
+    monkeypatch.setattr(moto_adaptations, "_answer", broken)
+    for send in (moto_adaptations._send_request, moto_adaptations._original_send_request):
+        monkeypatch.setattr(Endpoint, "_send_request", send)
+        with pytest.raises(RuntimeError, match="moto broke"):
+            cloud.client("dynamodb").list_tables()
+
+
+def test_a_request_created_handler_changes_a_direct_request_as_it_changes_any_other(
+        cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = boto3.client("dynamodb", region_name=cloud.region)
+
+    def another_account(request: Any, **_: Any) -> None:
+        request.headers["x-moto-account-id"] = "111111111111"  # moto answers for that account
+
+    client.meta.events.register("request-created", another_account)
+
+    (directly, requests_made), (the_usual_way, _) = asked_both_ways(monkeypatch, client.list_tables)
+
+    assert requests_made == 0
+    assert directly == the_usual_way
+    assert directly[1]["TableNames"] == []
+    assert cloud.client("dynamodb").list_tables()["TableNames"] != []
+
+
+@pytest.mark.parametrize(("event", "skipped"), [
+    ("before-sign", True), ("before-send", True), ("response-received", True),
+    ("before-parse", True),
+    # Called for a direct request as for any other: a handler of request-created too.
+    ("request-created", False), ("before-call", False), ("needs-retry", False),
+    ("after-call", False),
+])
+def test_a_request_a_skipped_events_handler_would_see_goes_the_usual_way_until_unregistered(
+        cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch, event: str, skipped: bool) -> None:
+    from botocore.endpoint import Endpoint
+
+    made: list[str] = []
+    real_create = Endpoint.create_request
+    monkeypatch.setattr(Endpoint, "create_request",
+                        lambda self, *args: made.append("request") or real_create(self, *args))
+    client = boto3.client("dynamodb", region_name=cloud.region)
+    seen: list[str] = []
+
+    def watch(**kwargs: Any) -> None:
+        seen.append(kwargs["event_name"])
+
+    client.list_tables()
+    directly = len(made)
+    client.meta.events.register(event, watch)
+    client.list_tables()
+    watched = (len(made), len(seen))
+    client.meta.events.unregister(event, watch)
+    client.list_tables()
+
+    assert directly == 0
+    assert seen == [f"{event}.dynamodb.ListTables"], "the handler missed the request"
+    # A direct request still has the events it does not skip, so their handlers allow it.
+    assert watched == (1 if skipped else 0, 1)
+    assert len(made) == watched[0], "unregistered, the handler still kept requests from moto"
 
 
 # ---------------------------------------- 22. random strings drawn at once, utcnow without import
