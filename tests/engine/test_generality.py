@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -184,6 +186,58 @@ def test_the_collector_skips_what_the_start_made_and_collects_less_often_until_t
     assert gc.get_freeze_count() == 0
     assert collected(deployment)
     assert gc.get_threshold() == before
+
+
+def test_the_collector_is_paused_while_a_cloud_starts_and_runs_again_after_a_failed_start(
+        tmp_path: Path) -> None:
+    template = write_app(tmp_path, recorder(), {"code/recorder.py": RECORDER})
+    collections: list[int] = []
+    paused: list[bool] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.callbacks.append(count)
+    try:
+        cloud = LocalCloud(tmp_path, template.name)
+        real_start_pollers = cloud._start_pollers
+
+        def start_pollers() -> None:  # one of the start's last steps
+            paused.append(not gc.isenabled())
+            real_start_pollers()
+
+        cloud._start_pollers = start_pollers  # type: ignore[method-assign]
+        with cloud:
+            during_the_start = list(collections)
+            assert gc.isenabled()
+        (tmp_path / "node").mkdir()
+        node = write_app(tmp_path / "node", recorder().replace("python3.12", "nodejs20.x"))
+        frozen = gc.get_freeze_count()
+        with pytest.raises(TemplateError, match="cannot run locally"):
+            LocalCloud(tmp_path / "node", node.name).start()
+        after_a_failed_start = (gc.isenabled(), gc.get_freeze_count())
+    finally:
+        gc.callbacks.remove(count)
+
+    assert paused == [True]
+    assert during_the_start == [], "the collector ran during the start"
+    assert after_a_failed_start == (True, frozen), "a failed start left the collector paused"
+
+
+def test_importing_the_engine_leaves_the_collector_running_and_what_it_imported_frozen() -> None:
+    probe = (
+        "import gc, sys\n"
+        "gc.collect()\n"
+        "before = gc.get_freeze_count()\n"
+        "import localcloud.cloud\n"
+        "print(gc.isenabled(), gc.get_freeze_count() > before + 100_000,\n"
+        "      any(m is sys.modules['moto'] for m in gc.get_objects()))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True", "False"]
 
 
 def test_schedules_can_be_turned_off_and_say_so(tmp_path: Path) -> None:

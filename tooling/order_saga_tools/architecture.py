@@ -58,7 +58,7 @@ PARTS = (
         "engine/localcloud",
         (
             ("cli", "localcloud command: invoke, send-event, start", ("cli",)),
-            ("cloud", "LocalCloud: start, invoke, clients, waits", ("cloud",)),
+            ("cloud", "LocalCloud: start, invoke, clients, waits", ("cloud", "collector")),
             ("deploy", "SAM translation and deployer", ("template", "deploy", "openapi")),
             ("lambda", "Lambda runtime, code folders, SQS pollers", (
                 "runtime", "coderoots", "pollers",
