@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from localcloud.collector import freeze_at_exit
 from localcloud.template import TemplateError
 
 if TYPE_CHECKING:  # the cloud (moto, boto3) is imported by the commands that build one
@@ -429,5 +430,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def run() -> int:
+    """The `localcloud` program: `main` in a process that ends with it (tests call `main`)."""
+    freeze_at_exit()
+    return main()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,3 +23,11 @@ def paused_then_frozen() -> Iterator[None]:
         gc.freeze()
         if collecting:
             gc.enable()
+
+
+def freeze_at_exit() -> None:
+    """For a process that ends when its command does: at its exit, freeze every object before
+    the interpreter tears its modules down. Python collects garbage while it does, walking
+    every object left (the engine leaves a few hundred thousand), and that took 0.8 s of an
+    `order-saga demo` of 3.1 s; frozen, they are freed as the modules go, without the walks."""
+    atexit.register(gc.freeze)

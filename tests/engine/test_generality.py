@@ -240,6 +240,23 @@ def test_importing_the_engine_leaves_the_collector_running_and_what_it_imported_
     assert result.stdout.split() == ["True", "True", "False"]
 
 
+@pytest.mark.parametrize("program", ["localcloud.cli", "order_saga_tools.cli"])
+@pytest.mark.parametrize(("entry", "frozen"), [("run()", True), ("main(['--help'])", False)])
+def test_a_program_freezes_what_is_left_at_its_exit_and_main_called_in_a_process_does_not(
+        program: str, entry: str, frozen: bool) -> None:
+    probe = (
+        "import atexit, gc\n"
+        "atexit.register(lambda: print(gc.get_freeze_count() > 0))\n"  # runs after the program's
+        f"from {program} import main, run\n"
+        f"{entry}\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe, "--help"], capture_output=True,
+                            text=True)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == str(frozen)
+
+
 def test_schedules_can_be_turned_off_and_say_so(tmp_path: Path) -> None:
     resources = recorder() + """\
     Events:

@@ -11,6 +11,7 @@ from typing import Any
 from localcloud import cli as engine_cli
 from localcloud.cli import UsageError
 from localcloud.cli import parameter_overrides as parameter_overrides  # part of this interface
+from localcloud.collector import freeze_at_exit
 from order_saga_tools.operator import table
 from order_saga_tools.redrive import add_commands as add_redrive_commands
 
@@ -218,5 +219,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def run() -> int:
+    """The `order-saga` program: `main` in a process that ends with it (tests call `main`)."""
+    freeze_at_exit()
+    return main()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())
