@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -91,3 +92,9 @@ def local_start() -> Callable[..., AbstractContextManager[dict[str, str]]]:
 def serving() -> Callable[..., AbstractContextManager[Served]]:
     """Runs a `start` command (and stderr where to write) as a process: it and its outputs."""
     return _serving
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The session is over: freeze what is left, as `order-saga` does at its exit, so that each
+    pytest process (every worker) ends without Python's collections over it (about 1.2 s)."""
+    gc.freeze()
