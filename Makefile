@@ -42,9 +42,9 @@ $(TOOLS_STAMP): tools-requirements.txt | $(TOOLS)/bin/python
 
 # ---------------------------------------------------------------- checks
 
-# One worker per core, plus one that runs while the others wait on the local cloud's scaled
+# One worker per core, plus two that run while the others wait on the local cloud's scaled
 # timers (TEST_WORKERS=1 for one process); tests/conftest.py says how the tests are shared out.
-TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(len(os.sched_getaffinity(0)) + 1)' 2>/dev/null || echo auto)
+TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(len(os.sched_getaffinity(0)) + 2)' 2>/dev/null || echo auto)
 
 test: $(VENV_STAMP) ## Run the test suite in parallel (creates .venv when missing)
 	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadscope

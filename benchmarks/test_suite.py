@@ -4,7 +4,7 @@ Run: .venv/bin/python benchmarks/test_suite.py [--repeat 3] [--workers 3] [--tie
      .venv/bin/python benchmarks/test_suite.py --repeat 3 --workers 2 3   (compare worker counts)
 
 Each tier is a folder of tests/ run by itself with the same command line as `make test`
-(`pytest -q -n WORKERS --dist loadscope`, WORKERS one per core plus one), worker start-up
+(`pytest -q -n WORKERS --dist loadscope`, WORKERS one per core plus two), worker start-up
 included; the last line is the whole suite. With --repeat N each figure is the median of N runs.
 Given several worker counts, the whole suite runs with each in turn, N rounds interleaved, and
 each count's median paired ratio to the first is printed. Timings on a shared machine are noisy;
@@ -23,8 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TIERS = ("unit", "functional", "saga", "drills", "integration", "engine", "build")
-# As the Makefile's TEST_WORKERS: one per core, plus one that runs while the others wait.
-MAKE_TEST_WORKERS = str(len(os.sched_getaffinity(0)) + 1)
+# As the Makefile's TEST_WORKERS: one per core, plus two that run while the others wait.
+MAKE_TEST_WORKERS = str(len(os.sched_getaffinity(0)) + 2)
 
 
 def wall_seconds(paths: list[str], workers: str) -> tuple[float, str]:
