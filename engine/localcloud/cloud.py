@@ -165,10 +165,10 @@ class LocalCloud:
         lives as long as the cloud: the garbage collector stops walking it at every full
         collection (about a hundred milliseconds each, more as the state grows), and its
         cycles, with those the paused start left uncollected, become collectable again when
-        the cloud stops. A request makes hundreds of
-        short-lived containers, so the youngest generation is collected every few thousand
-        of them instead of every 700 (Python's default): the collector's time over 100 sagas
-        went from 234 to 101 ms. Both are put back at stop."""
+        the cloud stops. A request makes hundreds of short-lived containers, so the youngest
+        generation is collected every few thousand of them instead of every 700 (Python's
+        default): the collector's time over 100 sagas went from 234 to 101 ms. Both are put
+        back at stop."""
         self._thresholds = gc.get_threshold()
         youngest, *older = self._thresholds
         if 0 < youngest < YOUNG_COLLECTION_THRESHOLD:

@@ -1,4 +1,5 @@
-"""The garbage collector, paused while the engine imports what lives as long as the process."""
+"""The garbage collector and what lives as long as the process: paused while the engine imports
+it, and frozen at a program's exit."""
 
 from __future__ import annotations
 

@@ -1220,7 +1220,7 @@ def _process_request(self: BotocoreStubber, request: Any) -> Any:
 
 
 _original_send_request = Endpoint._send_request
-botocore_history = get_global_history_recorder()
+_botocore_history = get_global_history_recorder()
 # The events a request skips on its way to moto (33), and botocore's own handlers of them,
 # which only add headers moto does not read, or sign (nothing is signed while a cloud runs, 8);
 # with moto's stubber, which a direct request stands in for.
@@ -1320,7 +1320,7 @@ def _answered_directly(
         handler(request=request, operation_name=model.name, event_name=event_name)
     prepared = endpoint.prepare_request(request)
     try:
-        botocore_history.record(
+        _botocore_history.record(
             "HTTP_REQUEST",
             {
                 "method": prepared.method,
@@ -1336,12 +1336,12 @@ def _answered_directly(
     http_response = AWSResponse(prepared.url, status, headers, MockRawResponse(body))
     response_dict = convert_to_response_dict(http_response, model)
     record = dict(response_dict, streaming=False)
-    botocore_history.record("HTTP_RESPONSE", record)
+    _botocore_history.record("HTTP_RESPONSE", record)
     parser = endpoint._response_parser_factory.create_parser(model.service_model.resolved_protocol)
     parsed = parser.parse(response_dict, model.output_shape)
     if status >= 300:
         endpoint._add_modeled_error_fields(response_dict, parsed, model, parser)
-    botocore_history.record("PARSED_RESPONSE", parsed)
+    _botocore_history.record("PARSED_RESPONSE", parsed)
     return (http_response, parsed), None
 
 
