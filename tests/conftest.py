@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 Served = tuple[subprocess.Popen[str], dict[str, str]]
 
 
-# How `make test` (`pytest -n 3 --dist loadscope` on two cores) shares the tests out: by
+# How `make test` (`pytest -n 4 --dist loadscope` on two cores) shares the tests out: by
 # module, so that a module-scoped cloud stays on one worker (one local cloud per process: moto
 # is process-wide); the integration package as one, for its one `local start`; and the tests
 # of these modules, each of which starts its own cloud, one by one.
