@@ -18,6 +18,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -37,7 +38,11 @@ def wall_seconds(paths: list[str], workers: str) -> tuple[float, str]:
     summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr
     if done.returncode not in (0, 5):  # 5: nothing collected (no .aws-sam for build)
         failed = [line for line in done.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
-        raise SystemExit("\n".join([f"{' '.join(paths) or 'suite'} failed: {summary}", *failed]))
+        with tempfile.NamedTemporaryFile("w", prefix="test-suite-", suffix=".txt",
+                                         delete=False) as report:
+            report.write(done.stdout + done.stderr)
+        raise SystemExit("\n".join([f"{' '.join(paths) or 'suite'} failed: {summary}", *failed,
+                                     f"pytest's whole output: {report.name}"]))
     return seconds, summary
 
 

@@ -57,9 +57,12 @@ def what_the_saga_left(cloud: SagaCloud, order_id: str) -> dict[str, object]:
     for listed in cloud.executions("OrderSagaStateMachine"):
         described = client.describe_execution(executionArn=listed["executionArn"])
         if order_id in described.get("input", ""):
+            history = client.get_execution_history(executionArn=listed["executionArn"])
             executions.append({
                 **{key: described.get(key) for key in ("status", "error", "cause")},
                 "path": list(cloud.saga_path(listed["executionArn"])),
+                "failures": [details for event in history["events"] for name, details in
+                             event.items() if name.endswith("FailedEventDetails")],
             })
     return {"executions": executions, "deliveryFailures": cloud.delivery_failures}
 
