@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Self
 
-from localcloud.collector import paused_then_frozen
+from localcloud.collector import paused, paused_then_frozen
 
 with paused_then_frozen():
     import boto3
@@ -104,13 +104,8 @@ class LocalCloud:
         # What a start makes (moto's backends and models, botocore's, the parsed programs) is
         # nearly all kept for the cloud's life, so the collector, which ran about 175 ms of
         # a 0.6 s start walking it, is paused until it is frozen (`_tune_the_collector`).
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with paused():
             self._start()
-        finally:
-            if collecting:
-                gc.enable()
         return self
 
     def _start(self) -> None:

@@ -10,20 +10,29 @@ from contextlib import contextmanager
 
 
 @contextmanager
+def paused() -> Iterator[None]:
+    """The collector paused for the block, then let run again if it ran before."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+@contextmanager
 def paused_then_frozen() -> Iterator[None]:
     """Pause the collector; then freeze what was made meanwhile out of its walks, and let it
     run again if it ran before. Importing moto and botocore makes a few hundred thousand
     objects that stay for good: the collector ran 60 to 90 ms walking them while they were
     made, and let run again unfrozen, it would walk them all at its next collection. A
     cloud's stop unfreezes them with what its start froze (`LocalCloud._tune_the_collector`)."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if collecting:
-            gc.enable()
+    with paused():
+        try:
+            yield
+        finally:
+            gc.freeze()
 
 
 def freeze_at_exit() -> None:
