@@ -1294,15 +1294,23 @@ def answer_only(response: dict[str, Any]) -> dict[str, Any]:
     return {**response, "ResponseMetadata": metadata}
 
 
-def asked_both_ways(monkeypatch: pytest.MonkeyPatch, call: Callable[[], Any]) -> list[Any]:
-    """What a call gives directly, then the usual way; each either a response or an error's,
-    with how many HTTP requests botocore made on the way (none directly)."""
+def http_requests_made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A list that grows by one for every HTTP request botocore makes from now on."""
     from botocore.endpoint import Endpoint
 
     made: list[str] = []
     real_create = Endpoint.create_request
     monkeypatch.setattr(Endpoint, "create_request",
                         lambda self, *args: made.append("request") or real_create(self, *args))
+    return made
+
+
+def asked_both_ways(monkeypatch: pytest.MonkeyPatch, call: Callable[[], Any]) -> list[Any]:
+    """What a call gives directly, then the usual way; each either a response or an error's,
+    with how many HTTP requests botocore made on the way (none directly)."""
+    from botocore.endpoint import Endpoint
+
+    made = http_requests_made(monkeypatch)
     answers = []
     for send in (moto_adaptations._send_request, moto_adaptations._original_send_request):
         monkeypatch.setattr(Endpoint, "_send_request", send)
@@ -1428,12 +1436,8 @@ def test_a_request_created_handler_changes_a_direct_request_as_it_changes_any_ot
 ])
 def test_a_request_a_skipped_events_handler_would_see_goes_the_usual_way_until_unregistered(
         cloud: SagaCloud, monkeypatch: pytest.MonkeyPatch, event: str, skipped: bool) -> None:
-    from botocore.endpoint import Endpoint
 
-    made: list[str] = []
-    real_create = Endpoint.create_request
-    monkeypatch.setattr(Endpoint, "create_request",
-                        lambda self, *args: made.append("request") or real_create(self, *args))
+    made = http_requests_made(monkeypatch)
     client = boto3.client("dynamodb", region_name=cloud.region)
     seen: list[str] = []
 
