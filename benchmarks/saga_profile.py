@@ -80,6 +80,13 @@ STAND_INS = {
     ("/localcloud/moto_adaptations.py", "_dict_member_names"): TRANSLATION,
     ("/localcloud/moto_adaptations.py", "_utcnow"): TRANSLATION,
     ("/localcloud/moto_adaptations.py", "_utcfromtimestamp"): TRANSLATION,
+    ("/localcloud/moto_adaptations.py", "_get_executions"): BACKENDS,
+    ("/localcloud/moto_adaptations.py", "_running_in"): BACKENDS,
+    ("/localcloud/moto_adaptations.py", "execution_index"): BACKENDS,
+    ("/localcloud/moto_adaptations.py", "current"): BACKENDS,
+    ("/localcloud/moto_adaptations.py", "_describe_execution"): BACKENDS,
+    ("/localcloud/moto_adaptations.py", "_stop_execution"): BACKENDS,
+    ("/localcloud/moto_adaptations.py", "_handle_name_input_idempotency"): BACKENDS,
 }
 
 

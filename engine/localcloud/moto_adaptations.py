@@ -164,6 +164,14 @@ moto is pinned exactly (pyproject.toml) because these reach into its internals:
    as botocore calls them. A request that another handler of the other events would see, or
    that streams, carries a checksum, or goes to a URL no moto service claims, goes the usual
    way.
+34. Step Functions finds an execution through an index of each state machine's executions,
+   kept up to date as moto appends to the list: moto scanned every execution ever started to
+   answer each SendTaskSuccess, SendTaskHeartbeat, DescribeExecution, StopExecution and
+   StartExecution (by status, ARN or name), so each grew with the executions a running cloud
+   had made: three scans a saga, 0.8 ms each once 1,600 executions had run (2.5 ms in a slow
+   window), against 2 us now. An execution seen to end leaves the list of those that may be
+   running (moto has no redrive); one appended and not yet started is not running. The
+   answers, and their order, are moto's; other lookups (by any other status, or all) scan.
 """
 
 from __future__ import annotations
@@ -184,6 +192,7 @@ import string
 import sys
 import threading
 import types
+import weakref
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
@@ -300,6 +309,9 @@ from moto.moto_api._internal.moto_random import MotoRandom
 from moto.sns.models import Subscription
 from moto.sqs import models as sqs_models
 from moto.sqs.models import Queue
+from moto.stepfunctions import exceptions as stepfunctions_exceptions
+from moto.stepfunctions.models import StateMachine as SfnStateMachine
+from moto.stepfunctions.models import StepFunctionBackend
 from moto.stepfunctions.parser import models as stepfunctions_models
 from moto.stepfunctions.parser.api import HistoryEventType, TaskTimedOutEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
@@ -1634,6 +1646,131 @@ def _parse_dynamodb_expressions_faster() -> None:
     UpdateExpressionValidator.validate = _validate_structure_once  # type: ignore[method-assign,assignment]
 
 
+class _ExecutionIndex:
+    """What moto finds by scanning a state machine's executions (34), brought up to date with
+    the entries appended since the last look: the first execution of each ARN and of each
+    name, and those not yet seen to end, in the list's order."""
+
+    def __init__(self, executions: list[Any]) -> None:
+        self.executions = executions
+        self.indexed = 0
+        self.by_arn: dict[str, Any] = {}
+        self.by_name: dict[str, Any] = {}
+        self.unended: list[Any] = []
+
+    def current(self) -> _ExecutionIndex:
+        for execution in self.executions[self.indexed :]:
+            self.by_arn.setdefault(execution.execution_arn, execution)
+            self.by_name.setdefault(execution.name, execution)
+            self.unended.append(execution)
+        self.indexed = len(self.executions)
+        return self
+
+
+_execution_indexes: weakref.WeakKeyDictionary[Any, _ExecutionIndex] = weakref.WeakKeyDictionary()
+_execution_indexes_lock = threading.Lock()
+_RUNNING = "RUNNING"
+
+
+def execution_index(state_machine: Any) -> _ExecutionIndex:
+    """The state machine's index, made anew when its list of executions was replaced or
+    shortened (moto only appends to it)."""
+    with _execution_indexes_lock:
+        index = _execution_indexes.get(state_machine)
+        executions = state_machine.executions
+        if index is None or index.executions is not executions or index.indexed > len(executions):
+            index = _execution_indexes[state_machine] = _ExecutionIndex(executions)
+        return index.current()
+
+
+def _running_in(index: _ExecutionIndex) -> list[Any]:
+    """The index's running executions; those that ended leave it (none runs again: moto has no
+    redrive). One appended and not yet started (no status) is not running, and stays."""
+    running, unended = [], []
+    for execution in index.unended:
+        status = execution.exec_status
+        if status is None:
+            unended.append(execution)
+        elif status == _RUNNING:
+            running.append(execution)
+            unended.append(execution)
+    index.unended = unended
+    return running
+
+
+_original_get_executions = stepfunctions_models.StepFunctionsParserBackend._get_executions
+
+
+def _get_executions(self: Any, execution_status: Any = None) -> list[Any]:
+    """The backend's executions in a status (34): its running ones through each machine's
+    index; any other status, or all, by moto's scan."""
+    if execution_status != _RUNNING:
+        return _original_get_executions(self, execution_status)  # type: ignore[no-any-return]
+    running: list[Any] = []
+    for state_machine in self.state_machines:
+        index = execution_index(state_machine)
+        with _execution_indexes_lock:
+            running.extend(_running_in(index))
+    return running
+
+
+def _describe_execution(self: StepFunctionBackend, execution_arn: str) -> Any:
+    """StepFunctionBackend.describe_execution, its execution found through the index (34)."""
+    self._validate_execution_arn(execution_arn)
+    state_machine = self._get_state_machine_for_execution(execution_arn)
+    execution = execution_index(state_machine).by_arn.get(execution_arn)
+    if execution is None:
+        raise stepfunctions_exceptions.ExecutionDoesNotExist(
+            "Execution Does Not Exist: '" + execution_arn + "'"
+        )
+    return execution
+
+
+def _stop_execution(self: SfnStateMachine, execution_arn: str) -> Any:
+    """StateMachine.stop_execution, its execution found through the index (34)."""
+    execution = execution_index(self).by_arn.get(execution_arn)
+    if execution is None:
+        raise stepfunctions_exceptions.ExecutionDoesNotExist(
+            "Execution Does Not Exist: '" + execution_arn + "'"
+        )
+    execution.stop(stop_date=moto_utils.utcnow(), error="", cause="")
+    return execution
+
+
+def _handle_name_input_idempotency(
+    self: SfnStateMachine, name: str, execution_input: str
+) -> Any:
+    """StateMachine._handle_name_input_idempotency, the earlier execution of that name found
+    through the index (34)."""
+    execution = execution_index(self).by_name.get(name)
+    if execution is None:
+        return None
+    if execution_input == execution.execution_input and execution.status == _RUNNING:
+        return execution
+    raise stepfunctions_exceptions.ExecutionAlreadyExists(
+        "Execution Already Exists: '" + execution.execution_arn + "'"
+    )
+
+
+_SCANS = (
+    (stepfunctions_models.StepFunctionsParserBackend._get_executions,
+     "for execution in sm.executions"),
+    (StepFunctionBackend.describe_execution, "x.execution_arn == execution_arn"),
+    (SfnStateMachine.stop_execution, "x.execution_arn == execution_arn"),
+    (SfnStateMachine._handle_name_input_idempotency, "if execution.name == name"),
+)
+
+
+def _index_executions() -> None:
+    for method, scan in _SCANS:
+        if scan not in inspect.getsource(method):
+            raise RuntimeError(f"moto changed: {method.__qualname__} no longer scans as adapted")
+    stepfunctions_models.StepFunctionsParserBackend._get_executions = _get_executions  # type: ignore[method-assign]
+    StepFunctionBackend.describe_execution = _describe_execution  # type: ignore[method-assign,assignment]
+    SfnStateMachine.stop_execution = _stop_execution  # type: ignore[method-assign,assignment]
+    SfnStateMachine._handle_name_input_idempotency = _handle_name_input_idempotency  # type: ignore[method-assign,assignment]
+
+
 def install() -> None:
     """Apply every adaptation once per process; the running cloud is set through `state`."""
     if state.installed:
@@ -1676,6 +1813,7 @@ def install() -> None:
         raise RuntimeError("moto changed: BotocoreStubber.process_request no longer routes by URL")
     BotocoreStubber.process_request = _process_request  # type: ignore[method-assign]
     _send_to_moto_directly()
+    _index_executions()
     UpdateExpressionParser.make = classmethod(_make_update_expression)  # type: ignore[method-assign,assignment]
     for name in CAMEL_CASE_USERS:
         module = importlib.import_module(name)

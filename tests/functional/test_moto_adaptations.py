@@ -1459,6 +1459,52 @@ def test_a_request_a_skipped_events_handler_would_see_goes_the_usual_way_until_u
     assert len(made) == watched[0], "unregistered, the handler still kept requests from moto"
 
 
+# ---------------------------------------- 34. executions found through an index
+def test_executions_are_found_by_arn_name_and_status_as_moto_scanning_found_them(
+    cloud: SagaCloud,
+) -> None:
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    from localcloud.deploy import ACCOUNT_ID
+
+    sfn = cloud.client("stepfunctions")
+    machine = state_machine(cloud, {"StartAt": "Wait", "States": {
+        "Wait": {"Type": "Wait", "Seconds": 3600, "End": True}}})
+    backend = stepfunctions_parser_backends[ACCOUNT_ID][cloud.region]
+
+    def running() -> list[str]:
+        found = [e.execution_arn for e in backend._get_executions("RUNNING")]
+        scanned = moto_adaptations._original_get_executions(backend, "RUNNING")
+        assert found == [e.execution_arn for e in scanned], "the index and moto's scan differ"
+        return found
+
+    def start_named(name: str, given: str) -> str:
+        return str(sfn.start_execution(stateMachineArn=machine, name=name,
+                                       input=given)["executionArn"])
+
+    first, second = start_named("first", '{"n": 1}'), start(cloud, machine)
+    assert start_named("first", '{"n": 1}') == first, "a repeated start while running is one"
+    with pytest.raises(ClientError, match="ExecutionAlreadyExists"):
+        start_named("first", '{"n": 2}')
+    assert {first, second} <= set(running())
+    assert sfn.describe_execution(executionArn=second)["status"] == "RUNNING"
+
+    sfn.stop_execution(executionArn=first)
+
+    assert ended(cloud, first, 10)["status"] == "ABORTED"
+    assert first not in running() and second in running()
+    with pytest.raises(ClientError, match="ExecutionAlreadyExists"):
+        start_named("first", '{"n": 1}')  # it ended: the name is taken for good
+    with pytest.raises(ClientError, match="ExecutionDoesNotExist"):
+        sfn.describe_execution(executionArn=first.replace(":first", ":never-started"))
+    with pytest.raises(ClientError, match="ExecutionDoesNotExist"):
+        sfn.stop_execution(executionArn=first.replace(":first", ":never-started"))
+    # An ended execution leaves the index of those that may run: no later scan reads it.
+    index = moto_adaptations.execution_index(backend.describe_state_machine(machine))
+    assert [e.execution_arn for e in index.unended] == [second]
+    sfn.stop_execution(executionArn=second)
+
+
 # ---------------------------------------- 22. random strings drawn at once, utcnow without import
 def test_random_strings_are_drawn_at_once_from_motos_seeded_random(
         monkeypatch: pytest.MonkeyPatch) -> None:
