@@ -22,7 +22,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +33,9 @@ def serve_batches(root: Path, per_batch: int) -> None:
     """In a process of its own: run a batch of sagas each time a line arrives on stdin, and
     answer with its figures as JSON."""
     sys.path[:0] = [str(root / folder) for folder in ("src", "engine", "tooling")]
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    from localcloud.deploy import ACCOUNT_ID
     from order_saga_tools.demo import post_order
     from order_saga_tools.saga import SagaCloud
     from order_saga_tools.seeding import seed
@@ -51,8 +56,22 @@ def serve_batches(root: Path, per_batch: int) -> None:
                 if saga.status != "CONFIRMED":
                     raise SystemExit(f"a saga of the run ended {saga.status}")
             processor = (time.process_time() - processor_started) / per_batch
-            print(json.dumps({"median": statistics.median(latencies), "processor": processor}),
-                  flush=True)
+            backend = stepfunctions_parser_backends[ACCOUNT_ID][cloud.region]
+            arn = str(cloud.peek_item("OrdersTable", {"orderId": order})["executionId"])
+            print(json.dumps({
+                "median": statistics.median(latencies), "processor": processor,
+                "running": lookup_seconds(backend._get_executions, "RUNNING"),
+                "byArn": lookup_seconds(backend.describe_execution, arn),
+            }), flush=True)
+
+
+def lookup_seconds(lookup: Callable[[str], Any], argument: str, calls: int = 200) -> float:
+    timings = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        lookup(argument)
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
 
 
 def start(root: Path, per_batch: int) -> subprocess.Popen[str]:
@@ -98,7 +117,9 @@ def main() -> None:
                     figures[name].append(batch(processes[name]))
                 print(f"after {number * args.per_batch} sagas: " + "; ".join(
                     f"{name} median {figures[name][-1]['median'] * 1000:.1f} ms, processor "
-                    f"{figures[name][-1]['processor'] * 1000:.1f} ms a saga" for name in roots
+                    f"{figures[name][-1]['processor'] * 1000:.1f} ms a saga, lookups "
+                    f"{figures[name][-1]['running'] * 1e6:.0f} us (running) and "
+                    f"{figures[name][-1]['byArn'] * 1e6:.0f} us (by ARN)" for name in roots
                 ), flush=True)
             for process in processes.values():
                 assert process.stdin is not None  # noqa: S101
