@@ -168,8 +168,9 @@ moto is pinned exactly (pyproject.toml) because these reach into its internals:
    kept up to date as moto appends to the list: moto scanned every execution ever started to
    answer each SendTaskSuccess, SendTaskHeartbeat, DescribeExecution, StopExecution and
    StartExecution (by status, ARN or name), so each grew with the executions a running cloud
-   had made: three scans a saga, 0.8 ms each once 1,600 executions had run (2.5 ms in a slow
-   window), against 2 us now. An execution seen to end leaves the list of those that may be
+   had made: three scans a saga, 0.76 ms each once 1,500 sagas had run (against 3 us now),
+   and a saga took 1.34 times what the cloud's first hundred had (1.03 now;
+   `benchmarks/long_session.py`). An execution seen to end leaves the list of those that may be
    running (moto has no redrive); one appended and not yet started is not running. The
    answers, and their order, are moto's; other lookups (by any other status, or all) scan.
 """
