@@ -1677,11 +1677,26 @@ def execution_index(state_machine: Any) -> _ExecutionIndex:
     """The state machine's index, made anew when its list of executions was replaced or
     shortened (moto only appends to it)."""
     with _execution_indexes_lock:
-        index = _execution_indexes.get(state_machine)
-        executions = state_machine.executions
-        if index is None or index.executions is not executions or index.indexed > len(executions):
-            index = _execution_indexes[state_machine] = _ExecutionIndex(executions)
-        return index.current()
+        return _current_index(state_machine)
+
+
+def _current_index(state_machine: Any) -> _ExecutionIndex:
+    """execution_index, for a caller that holds its lock."""
+    index = _execution_indexes.get(state_machine)
+    executions = state_machine.executions
+    if index is None or index.executions is not executions or index.indexed > len(executions):
+        index = _execution_indexes[state_machine] = _ExecutionIndex(executions)
+    return index.current()
+
+
+def _by_arn(state_machine: Any, execution_arn: str) -> Any:
+    """The machine's execution of that ARN, or moto's ExecutionDoesNotExist."""
+    execution = execution_index(state_machine).by_arn.get(execution_arn)
+    if execution is None:
+        raise stepfunctions_exceptions.ExecutionDoesNotExist(
+            "Execution Does Not Exist: '" + execution_arn + "'"
+        )
+    return execution
 
 
 def _running_in(index: _ExecutionIndex) -> list[Any]:
@@ -1708,32 +1723,21 @@ def _get_executions(self: Any, execution_status: Any = None) -> list[Any]:
     if execution_status != _RUNNING:
         return _original_get_executions(self, execution_status)  # type: ignore[no-any-return]
     running: list[Any] = []
-    for state_machine in self.state_machines:
-        index = execution_index(state_machine)
-        with _execution_indexes_lock:
-            running.extend(_running_in(index))
+    with _execution_indexes_lock:
+        for state_machine in self.state_machines:
+            running.extend(_running_in(_current_index(state_machine)))
     return running
 
 
 def _describe_execution(self: StepFunctionBackend, execution_arn: str) -> Any:
     """StepFunctionBackend.describe_execution, its execution found through the index (34)."""
     self._validate_execution_arn(execution_arn)
-    state_machine = self._get_state_machine_for_execution(execution_arn)
-    execution = execution_index(state_machine).by_arn.get(execution_arn)
-    if execution is None:
-        raise stepfunctions_exceptions.ExecutionDoesNotExist(
-            "Execution Does Not Exist: '" + execution_arn + "'"
-        )
-    return execution
+    return _by_arn(self._get_state_machine_for_execution(execution_arn), execution_arn)
 
 
 def _stop_execution(self: SfnStateMachine, execution_arn: str) -> Any:
     """StateMachine.stop_execution, its execution found through the index (34)."""
-    execution = execution_index(self).by_arn.get(execution_arn)
-    if execution is None:
-        raise stepfunctions_exceptions.ExecutionDoesNotExist(
-            "Execution Does Not Exist: '" + execution_arn + "'"
-        )
+    execution = _by_arn(self, execution_arn)
     execution.stop(stop_date=moto_utils.utcnow(), error="", cause="")
     return execution
 
