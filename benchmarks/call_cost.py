@@ -9,8 +9,11 @@ botocore's parsing of the answer; the backend's method is the part that reads an
 service's state. Each operation is timed both ways in turn, round after round, on a table and
 a queue of the benchmark's own in the project's template's local cloud: a send to the queue
 when it is empty, and behind a backlog of waiting messages. Then it counts the boto3 calls that
-whole sagas make (the handlers' and the ASL interpreter's), and the part of a saga's processor
-time spent inside them. Prints medians of the per-call times; nothing here is asserted.
+whole sagas make (the handlers' and the ASL interpreter's), the part of a saga's processor
+time spent inside them, and of that the part inside the backends' methods: the rest of a call
+is translation, and the script prints what a saga would cost were the translation free (the
+floor for any speed-up that keeps the backends, the interpreter and the handlers as they
+are). Prints medians of the per-call times; nothing here is asserted.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
@@ -99,12 +102,99 @@ def operations(clients: dict[str, Any], backlog: int) -> dict[str, Timed]:
     }
 
 
-def calls_per_saga(cloud: Any, sagas: int) -> tuple[Counter[str], list[float], float, float]:
-    """The boto3 calls, by operation, that whole sagas make (every thread of the process); each
-    saga's wall time; the processor time per saga, all threads, and the part of it spent inside
-    those calls (outermost calls only, the backend's work included)."""
-    import botocore.client
+class SagaCalls(NamedTuple):
+    counted: Counter[str]  # the boto3 calls, by operation
+    latencies: list[float]  # each saga's wall time
+    processor: float  # processor time per saga, every thread
+    in_calls: float  # of it, inside the boto3 calls (outermost only), the backends' work included
+    in_backends: float  # of that, inside the backends' methods for those calls
 
+
+def backend_methods(region: str, operations: set[tuple[str, str]]) -> list[tuple[type, str]]:
+    """moto's backend class and method for each (service, operation) a call was made to: the
+    method of the service's backend named as botocore names the operation in Python."""
+    from botocore import xform_name
+    from moto.backends import get_backend
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    found = []
+    for service, operation in sorted(operations):
+        backend = type(get_backend(service)[DEFAULT_ACCOUNT_ID][region])  # type: ignore[arg-type]
+        method = xform_name(operation)
+        if not callable(getattr(backend, method, None)):
+            raise SystemExit(f"moto's {backend.__name__} has no {method} for {operation}")
+        found.append((backend, method))
+    return found
+
+
+class CallClock:
+    """Counts the boto3 calls by operation and adds up the thread time spent inside them
+    (outermost calls only) and, within them, inside the backends' methods they reach."""
+
+    def __init__(self) -> None:
+        import botocore.client
+
+        self.counted: Counter[str] = Counter()
+        self.operations: set[tuple[str, str]] = set()
+        self.inside = {"calls": 0.0, "backends": 0.0}
+        self._lock, self._thread = threading.Lock(), threading.local()
+        self._client_class = botocore.client.BaseClient
+        self._original = botocore.client.BaseClient._make_api_call
+        self._wrapped: list[tuple[type, str, Any]] = []
+
+    def _outermost(self, where: str, call: Callable[[], Any]) -> Any:
+        if getattr(self._thread, where, False):
+            return call()
+        setattr(self._thread, where, True)
+        started = time.thread_time()
+        try:
+            return call()
+        finally:
+            setattr(self._thread, where, False)
+            with self._lock:
+                self.inside[where] += time.thread_time() - started
+
+    def count_calls(self) -> None:
+        original, clock = self._original, self
+
+        def counting(client: Any, operation: str, params: Any) -> Any:
+            model = client.meta.service_model
+            clock.counted[f"{model.service_id} {operation}"] += 1
+            clock.operations.add((model.service_name, operation))
+            return clock._outermost("calls", lambda: original(client, operation, params))
+
+        self._client_class._make_api_call = counting  # type: ignore[method-assign]
+
+    def time_backends(self) -> None:
+        """Time the backend method of each operation counted so far, from now on."""
+        for backend, name in backend_methods(REGION, self.operations):
+            method = getattr(backend, name)
+
+            def timed(*args: Any, _method: Any = method, **kwargs: Any) -> Any:
+                if not getattr(self._thread, "calls", False):
+                    return _method(*args, **kwargs)  # the engine's own, outside any boto3 call
+                return self._outermost("backends", lambda: _method(*args, **kwargs))
+
+            self._wrapped.append((backend, name, backend.__dict__.get(name)))
+            setattr(backend, name, timed)
+
+    def reset(self) -> None:
+        self.counted.clear()
+        self.inside.update(calls=0.0, backends=0.0)
+
+    def restore(self) -> None:
+        self._client_class._make_api_call = self._original  # type: ignore[method-assign]
+        for backend, name, own in reversed(self._wrapped):
+            if own is None:
+                delattr(backend, name)
+            else:
+                setattr(backend, name, own)
+
+
+def calls_per_saga(cloud: Any, sagas: int) -> SagaCalls:
+    """What whole sagas spend in their boto3 calls (every thread of the process), and of that in
+    the backends' methods: the rest of a call is its translation (botocore's validation,
+    serialisation and parsing, moto's request handling and serialisation)."""
     from order_saga_tools.demo import post_order
     from order_saga_tools.seeding import seed
 
@@ -117,37 +207,25 @@ def calls_per_saga(cloud: Any, sagas: int) -> tuple[Counter[str], list[float], f
         if cloud.wait_for_saga(order_id, 30, with_path=False).status != "CONFIRMED":
             raise SystemExit("a saga of the count did not confirm")
 
-    for _ in range(3):  # warm: cold starts make calls of their own
-        saga()
-    counted: Counter[str] = Counter()
-    inside = [0.0]
-    lock, thread = threading.Lock(), threading.local()
-    original = botocore.client.BaseClient._make_api_call
-
-    def counting(client: Any, operation: str, params: Any) -> Any:
-        counted[f"{client.meta.service_model.service_id} {operation}"] += 1
-        if getattr(thread, "calling", False):
-            return original(client, operation, params)
-        thread.calling, started = True, time.thread_time()
-        try:
-            return original(client, operation, params)
-        finally:
-            thread.calling = False
-            with lock:
-                inside[0] += time.thread_time() - started
-
-    latencies = []
-    botocore.client.BaseClient._make_api_call = counting  # type: ignore[method-assign]
-    processor_started = time.process_time()
+    clock, latencies = CallClock(), []
+    clock.count_calls()
     try:
+        for _ in range(3):  # warm: cold starts make calls of their own
+            saga()
+        clock.time_backends()
+        clock.reset()
+        processor_started = time.process_time()
         for _ in range(sagas):
             started = time.perf_counter()
             saga()
             latencies.append(time.perf_counter() - started)
+        processor = (time.process_time() - processor_started) / sagas
     finally:
-        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
-    processor = (time.process_time() - processor_started) / sagas
-    return counted, latencies, processor, inside[0] / sagas
+        clock.restore()
+    inside = clock.inside
+    return SagaCalls(
+        clock.counted, latencies, processor, inside["calls"] / sagas, inside["backends"] / sagas
+    )
 
 
 def main() -> None:
@@ -171,7 +249,7 @@ def main() -> None:
             for name, (through_boto3, backend, prepare) in timed.items():
                 figures[name][0].append(per_call_seconds(through_boto3, args.calls, prepare))
                 figures[name][1].append(per_call_seconds(backend, args.calls, prepare))
-        counted, latencies, processor, in_calls = calls_per_saga(cloud, args.sagas)
+        calls = calls_per_saga(cloud, args.sagas)
     print(f"one call, median over {args.rounds} timings of {args.calls} calls each:")
     for name, (whole, backend) in figures.items():
         whole_us, backend_us = statistics.median(whole) * 1e6, statistics.median(backend) * 1e6
@@ -179,18 +257,26 @@ def main() -> None:
             f"  {name:30} through boto3 {whole_us:6.0f} us; the backend's method alone "
             f"{backend_us:5.0f} us; the rest {1 - backend_us / whole_us:.0%}"
         )
-    total = sum(counted.values())
+    total = sum(calls.counted.values())
     print(f"boto3 calls per saga, over {args.sagas} sagas one after another: "
           f"{total / args.sagas:.1f}")
-    for operation, count in counted.most_common():
+    for operation, count in calls.counted.most_common():
         print(f"  {count / args.sagas:5.1f}  {operation}")
+    processor, in_calls, in_backends = calls.processor, calls.in_calls, calls.in_backends
+    translation = in_calls - in_backends
     print(
-        f"a saga: median {statistics.median(latencies) * 1000:.1f} ms, API call to terminal "
-        f"status; processor time, every thread: {processor * 1000:.1f} ms, of which inside its "
-        f"boto3 calls (the backends' work included) {in_calls * 1000:.1f} ms "
-        f"({in_calls / processor:.0%}), and outside them {(processor - in_calls) * 1000:.1f} ms"
+        f"a saga: median {statistics.median(calls.latencies) * 1000:.1f} ms, API call to "
+        f"terminal status; processor time, every thread: {processor * 1000:.1f} ms, of which "
+        f"inside its boto3 calls {in_calls * 1000:.1f} ms ({in_calls / processor:.0%}), and "
+        f"outside them {(processor - in_calls) * 1000:.1f} ms"
     )
-
+    print(
+        f"  inside the calls: the backends' methods {in_backends * 1000:.1f} ms, the "
+        f"translation around them {translation * 1000:.1f} ms ({translation / processor:.0%} "
+        f"of the saga); were it free, a saga would still take "
+        f"{(processor - translation) * 1000:.1f} ms of processor time, "
+        f"{1 / (processor - translation):.0f} sagas/s on one core"
+    )
 
 if __name__ == "__main__":
     main()
