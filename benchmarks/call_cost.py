@@ -13,7 +13,8 @@ whole sagas make (the handlers' and the ASL interpreter's), the part of a saga's
 time spent inside them, and of that the part inside the backends' methods: the rest of a call
 is translation, and the script prints what a saga would cost were the translation free (the
 floor for any speed-up that keeps the backends, the interpreter and the handlers as they
-are). Prints medians of the per-call times; nothing here is asserted.
+are). Then, over as many sagas again, the share of a saga spent in each of the translation's
+main parts (TRANSLATION_PARTS). Prints medians of the per-call times; nothing here is asserted.
 """
 
 from __future__ import annotations
@@ -102,12 +103,29 @@ def operations(clients: dict[str, Any], backlog: int) -> dict[str, Timed]:
     }
 
 
+# Parts of a call's translation timed on their own, inside the boto3 calls (the first that a
+# call enters, of each: botocore's events are emitted from within other parts too).
+TRANSLATION_PARTS = (
+    ("botocore.validate", "ParamValidator", "validate", "botocore checks the parameters"),
+    ("botocore.serialize", "JSONSerializer", "serialize_to_request",
+     "botocore serialises the request"),
+    ("botocore.client", "BaseClient", "_resolve_endpoint_ruleset", "botocore's endpoint rules"),
+    ("botocore.hooks", "HierarchicalEmitter", "_emit", "botocore's events and their handlers"),
+    ("moto.core.responses", "BaseResponse", "setup_class",
+     "moto sets the request up (its parsing included)"),
+    ("moto.core.parse", "RequestParser", "parse", "moto parses the request"),
+    ("moto.core.serialize", "ResponseSerializer", "serialize", "moto serialises its answer"),
+    ("botocore.parsers", "ResponseParser", "parse", "botocore parses the answer"),
+)  # fmt: skip
+
+
 class SagaCalls(NamedTuple):
     counted: Counter[str]  # the boto3 calls, by operation
     latencies: list[float]  # each saga's wall time
     processor: float  # processor time per saga, every thread
     in_calls: float  # of it, inside the boto3 calls (outermost only), the backends' work included
     in_backends: float  # of that, inside the backends' methods for those calls
+    in_parts: dict[str, float]  # share of a saga's processor time in each TRANSLATION_PARTS
 
 
 def backend_methods(region: str, operations: set[tuple[str, str]]) -> list[tuple[type, str]]:
@@ -165,22 +183,36 @@ class CallClock:
 
         self._client_class._make_api_call = counting  # type: ignore[method-assign]
 
+    def _time_inside_calls(self, owner: type, name: str, where: str) -> None:
+        """From now on, add the time in `owner.name` within boto3 calls to `inside[where]`."""
+        method = getattr(owner, name)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            if not getattr(self._thread, "calls", False):
+                return method(*args, **kwargs)  # the engine's own, outside any boto3 call
+            return self._outermost(where, lambda: method(*args, **kwargs))
+
+        self._wrapped.append((owner, name, owner.__dict__.get(name)))
+        self.inside.setdefault(where, 0.0)
+        setattr(owner, name, timed)
+
     def time_backends(self) -> None:
         """Time the backend method of each operation counted so far, from now on."""
         for backend, name in backend_methods(REGION, self.operations):
-            method = getattr(backend, name)
+            self._time_inside_calls(backend, name, "backends")
 
-            def timed(*args: Any, _method: Any = method, **kwargs: Any) -> Any:
-                if not getattr(self._thread, "calls", False):
-                    return _method(*args, **kwargs)  # the engine's own, outside any boto3 call
-                return self._outermost("backends", lambda: _method(*args, **kwargs))
+    def time_parts(self) -> None:
+        """Time the parts of the translation in TRANSLATION_PARTS too, from now on (their
+        clocks cost time of their own, so the sagas that measure them are not the ones that
+        measure the translation as a whole)."""
+        import importlib
 
-            self._wrapped.append((backend, name, backend.__dict__.get(name)))
-            setattr(backend, name, timed)
+        for module, owner, name, what in TRANSLATION_PARTS:
+            self._time_inside_calls(getattr(importlib.import_module(module), owner), name, what)
 
     def reset(self) -> None:
         self.counted.clear()
-        self.inside.update(calls=0.0, backends=0.0)
+        self.inside.update(dict.fromkeys(self.inside, 0.0))
 
     def restore(self) -> None:
         self._client_class._make_api_call = self._original  # type: ignore[method-assign]
@@ -198,7 +230,7 @@ def calls_per_saga(cloud: Any, sagas: int) -> SagaCalls:
     from order_saga_tools.demo import post_order
     from order_saga_tools.seeding import seed
 
-    seed(cloud, {"SKU-CALLS": sagas + 10}, {"CUST-CALLS": 1000 * sagas}, "EUR")
+    seed(cloud, {"SKU-CALLS": 2 * sagas + 10}, {"CUST-CALLS": 1000 * (2 * sagas + 10)}, "EUR")
     line = {"sku": "SKU-CALLS", "quantity": 1, "unitPrice": "1.00"}
     body = json.dumps({"currency": "EUR", "lines": [line]})
 
@@ -207,26 +239,34 @@ def calls_per_saga(cloud: Any, sagas: int) -> SagaCalls:
         if cloud.wait_for_saga(order_id, 30, with_path=False).status != "CONFIRMED":
             raise SystemExit("a saga of the count did not confirm")
 
-    clock, latencies = CallClock(), []
-    clock.count_calls()
-    try:
-        for _ in range(3):  # warm: cold starts make calls of their own
-            saga()
-        clock.time_backends()
+    def timed_sagas() -> float:
+        """Processor time per saga, every thread, over `sagas` sagas."""
         clock.reset()
         processor_started = time.process_time()
         for _ in range(sagas):
             started = time.perf_counter()
             saga()
             latencies.append(time.perf_counter() - started)
-        processor = (time.process_time() - processor_started) / sagas
+        return (time.process_time() - processor_started) / sagas
+
+    clock, latencies = CallClock(), []
+    clock.count_calls()
+    try:
+        for _ in range(3):  # warm: cold starts make calls of their own
+            saga()
+        clock.time_backends()
+        processor = timed_sagas()
+        counted, inside = Counter(clock.counted), dict(clock.inside)
+        clock.time_parts()
+        parts_processor = timed_sagas()
+        parts = {what: clock.inside[what] / sagas / parts_processor
+                 for _, _, _, what in TRANSLATION_PARTS}
     finally:
         clock.restore()
-    inside = clock.inside
     return SagaCalls(
-        clock.counted, latencies, processor, inside["calls"] / sagas, inside["backends"] / sagas
+        counted, latencies[:sagas], processor, inside["calls"] / sagas,
+        inside["backends"] / sagas, parts,
     )
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -277,6 +317,10 @@ def main() -> None:
         f"{(processor - translation) * 1000:.1f} ms of processor time, "
         f"{1 / (processor - translation):.0f} sagas/s on one core"
     )
+    print(f"  parts of the translation, timed on their own over {args.sagas} more sagas, each a "
+          "share of their processor time (the moto set-up holds its parse):")
+    for what, share in calls.in_parts.items():
+        print(f"    {what:48} {share:5.1%}")
 
 if __name__ == "__main__":
     main()
