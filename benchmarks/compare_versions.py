@@ -62,6 +62,11 @@ def add_worktree(ref: str, folder: Path) -> Path:
     return folder
 
 
+def remove_worktree(folder: Path) -> None:
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(folder)],
+                   capture_output=True, check=False)
+
+
 Figures = dict[str, float]
 
 
@@ -117,8 +122,7 @@ def main() -> None:
         finally:
             for checkout in checkouts.values():
                 if checkout != ROOT:
-                    subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
-                                    str(checkout)], capture_output=True, check=False)
+                    remove_worktree(checkout)
     for name in FIGURES:
         if name in results["base"][0]:
             print(summary(name, [r[name] for r in results["base"]],

@@ -101,13 +101,12 @@ def main() -> None:
         return
     if args.batches < 3 or args.per_batch < 1:
         raise SystemExit("--batches must be 3 or more and --per-batch 1 or more")
+    from compare_versions import add_worktree, remove_worktree
+
     with tempfile.TemporaryDirectory() as scratch:
         roots = {"this checkout": ROOT}
         if args.base:
-            worktree = Path(scratch) / "base"
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q",
-                            str(worktree), args.base], check=True)
-            roots["base"] = worktree
+            roots["base"] = add_worktree(args.base, Path(scratch) / "base")
         try:
             processes = {name: start(root, args.per_batch) for name, root in roots.items()}
             figures: dict[str, list[dict[str, float]]] = {name: [] for name in roots}
@@ -127,8 +126,7 @@ def main() -> None:
                 process.wait(timeout=60)
         finally:
             if args.base:
-                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
-                                str(roots["base"])], check=False)
+                remove_worktree(roots["base"])
     late = slice(args.batches - args.batches // 3, None)
     for name in roots:
         first, last = figures[name][0]["median"], statistics.median(
