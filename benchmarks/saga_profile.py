@@ -83,6 +83,8 @@ STAND_INS = {
     ("/localcloud/moto_adaptations.py", "_get_executions"): BACKENDS,
     ("/localcloud/moto_adaptations.py", "_running_in"): BACKENDS,
     ("/localcloud/moto_adaptations.py", "execution_index"): BACKENDS,
+    ("/localcloud/moto_adaptations.py", "_current_index"): BACKENDS,
+    ("/localcloud/moto_adaptations.py", "_by_arn"): BACKENDS,
     ("/localcloud/moto_adaptations.py", "current"): BACKENDS,
     ("/localcloud/moto_adaptations.py", "_describe_execution"): BACKENDS,
     ("/localcloud/moto_adaptations.py", "_stop_execution"): BACKENDS,
